@@ -1,0 +1,175 @@
+"""Exact best-of-n sums over merged reward levels (Numba kernels, MATH §2, §4, §5).
+
+All kernels take the per-level arrays of :class:`bonkl_fast._levels.Levels`:
+``mass`` (q > 0), ``cum`` (F, compensated forward sums) and ``tail``
+(S = 1 - F, compensated reverse sums), levels ascending in reward.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+
+# exp(x) is exactly 0 in float64 below this: such levels have best-of-n mass 0
+EXP_UNDERFLOW = -745.2
+
+
+@jit
+def neumaier_add(total, comp, x):
+    """Add ``x`` to the compensated sum ``(total, comp)``; returns the new pair."""
+    t = total + x
+    if abs(total) >= abs(x):
+        comp += (total - t) + x
+    else:
+        comp += (x - t) + total
+    return t, comp
+
+
+@jit
+def log_cdf(cum, tail):
+    """Preconditions: cum = F, tail = 1 - F, both accurate. log F, accurate to ~1 ulp."""
+    return math.log(cum) if cum < 0.5 else math.log1p(-tail)
+
+
+@jit
+def level_weight(n, f_pow, g_pow, mass, cum):
+    """Preconditions: f_pow = F^n, g_pow = G^n, G = F - mass. Returns F^n - G^n.
+
+    Where G^n <= F^n / 2 the difference loses at most one bit. Otherwise
+    (G/F)^n > 1/2, so q/F < 1/2 and F^n * (1 - (G/F)^n) is evaluated as
+    ``-F^n * expm1(n * log1p(-q/F))`` (MATH §2, log1mexp branch for d > -log 2).
+    """
+    if g_pow <= 0.5 * f_pow:
+        return f_pow - g_pow
+    return -f_pow * math.expm1(n * math.log1p(-mass / cum))
+
+
+@jit
+def level_weights(mass, cum, tail, n):
+    """Preconditions: levels as above, n >= 1. Best-of-n mass of every level."""
+    out = np.zeros(mass.shape[0])
+    g_pow = 0.0
+    for level in range(mass.shape[0]):
+        x = n * log_cdf(cum[level], tail[level])
+        if x < EXP_UNDERFLOW:
+            continue
+        f_pow = math.exp(x)
+        out[level] = level_weight(n, f_pow, g_pow, mass[level], cum[level])
+        g_pow = f_pow
+    return out
+
+
+@jit
+def kl_win_many(mass, cum, tail, ns):
+    """Preconditions: levels as above, ns ascending, all >= 1. Returns (KL, W) per n.
+
+    One pass over the levels; per level, the inner loop over n stops at the
+    first n for which F^n underflows (larger n underflow too).
+    """
+    m = ns.shape[0]
+    kl = np.zeros(m)
+    kl_comp = np.zeros(m)
+    win = np.zeros(m)
+    win_comp = np.zeros(m)
+    g_pow = np.zeros(m)
+    below = 0.0
+    for level in range(mass.shape[0]):
+        q = mass[level]
+        log_f = log_cdf(cum[level], tail[level])
+        log_q = math.log(q)
+        beat = below + 0.5 * q  # win probability of this level against pi
+        for j in range(m):
+            x = ns[j] * log_f
+            if x < EXP_UNDERFLOW:
+                break
+            f_pow = math.exp(x)
+            w = level_weight(ns[j], f_pow, g_pow[j], q, cum[level])
+            g_pow[j] = f_pow
+            if w > 0.0:
+                kl[j], kl_comp[j] = neumaier_add(kl[j], kl_comp[j], w * (math.log(w) - log_q))
+                win[j], win_comp[j] = neumaier_add(win[j], win_comp[j], w * beat)
+        below = cum[level]
+    return kl + kl_comp, win + win_comp
+
+
+@jit
+def kl_bound_scalar(n):
+    """Preconditions: n >= 1. log n - (n-1)/n, by series near n = 1 (no cancellation)."""
+    delta = n - 1.0
+    if delta < 0.01:
+        # log1p(d) - d/(1+d) = sum_{k>=2} (-1)^k (k-1)/k d^k
+        total = 0.0
+        power = delta
+        for k in range(2, 12):
+            power *= -delta
+            total += (k - 1.0) / k * power
+        return -total if delta > 0 else 0.0
+    return math.log(n) - delta / n
+
+
+@jit
+def kl_bound_many(ns):
+    """Preconditions: ns >= 1. Elementwise log n - (n-1)/n."""
+    out = np.empty(ns.shape[0])
+    for i in range(ns.shape[0]):
+        out[i] = kl_bound_scalar(ns[i])
+    return out
+
+
+@jit
+def kl_estimate_scalar(eps, n):
+    """Preconditions: 0 < eps <= 1, n >= 1. The estimator of MATH §4, clipped to rounding.
+
+    Rounding can push the value a few ulps outside [0, log n - (n-1)/n], the
+    range it provably lies in; it is clipped back.
+    """
+    if n == 1.0 or eps >= 1.0:
+        return 0.0
+    log_keep = math.log1p(-eps)
+    x = n * log_keep
+    a = math.exp(x)
+    b = -math.expm1(x)
+    bound = kl_bound_scalar(n)
+    value = 0.0
+    if a > 0.0:
+        value += a * (math.log(n) + (n - 1.0) * log_keep - (n - 1.0) / n)
+    if b > 0.0:
+        value += b * (math.log(b) - math.log(eps))
+    return min(max(value, 0.0), bound)
+
+
+@jit
+def kl_estimate_many(eps, ns):
+    """Preconditions: arrays of equal length, 0 < eps <= 1, ns >= 1. Elementwise estimator."""
+    out = np.empty(eps.shape[0])
+    for i in range(eps.shape[0]):
+        out[i] = kl_estimate_scalar(eps[i], ns[i])
+    return out
+
+
+@jit
+def estimate_expected_many(mass, cum, tail, probs_sorted, start, stop, ns):
+    """Preconditions: levels as above, ns ascending >= 1. E_{y~pi_n} kl_estimate(pi(y), n)."""
+    m = ns.shape[0]
+    total = np.zeros(m)
+    comp = np.zeros(m)
+    g_pow = np.zeros(m)
+    for level in range(mass.shape[0]):
+        q = mass[level]
+        log_f = log_cdf(cum[level], tail[level])
+        for j in range(m):
+            x = ns[j] * log_f
+            if x < EXP_UNDERFLOW:
+                break
+            f_pow = math.exp(x)
+            w = level_weight(ns[j], f_pow, g_pow[j], q, cum[level])
+            g_pow[j] = f_pow
+            for i in range(start[level], stop[level]):
+                p = probs_sorted[i]
+                if p > 0.0:
+                    term = w * (p / q) * kl_estimate_scalar(p, ns[j])
+                    total[j], comp[j] = neumaier_add(total[j], comp[j], term)
+    return total + comp

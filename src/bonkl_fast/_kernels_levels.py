@@ -1,0 +1,70 @@
+"""Merging sorted outcomes into reward levels (Numba kernels)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import jit
+
+
+@jit
+def merge_levels(rewards_sorted, probs_sorted):
+    """Preconditions: rewards ascending, probs >= 0 summing to 1, same length.
+
+    Outcomes with equal reward form one level; levels of zero mass are dropped.
+    Returns ``(reward, mass, cum, tail, start, stop, level_of)`` where ``cum``
+    is the inclusive forward sum and ``tail`` the mass strictly above (both
+    Neumaier-compensated), ``start:stop`` the outcomes of each level and
+    ``level_of`` the level of each sorted outcome (-1 for zero-mass levels).
+    """
+    size = rewards_sorted.shape[0]
+    reward = np.empty(size)
+    mass = np.empty(size)
+    start = np.empty(size, dtype=np.int64)
+    stop = np.empty(size, dtype=np.int64)
+    level_of = np.full(size, -1, dtype=np.int64)
+    count = 0
+    i = 0
+    while i < size:
+        j = i
+        total = 0.0
+        comp = 0.0
+        while j < size and rewards_sorted[j] == rewards_sorted[i]:
+            x = probs_sorted[j]
+            t = total + x
+            comp += (total - t) + x if abs(total) >= abs(x) else (x - t) + total
+            total = t
+            j += 1
+        total += comp
+        if total > 0.0:
+            reward[count] = rewards_sorted[i]
+            mass[count] = total
+            start[count] = i
+            stop[count] = j
+            level_of[i:j] = count
+            count += 1
+        i = j
+    mass = mass[:count]
+    cum = _compensated_cumsum(mass, False)
+    tail = _compensated_cumsum(mass, True)
+    return reward[:count], mass, cum, tail, start[:count], stop[:count], level_of
+
+
+@jit
+def _compensated_cumsum(values, reverse):
+    """Preconditions: values 1-D. Inclusive forward sums, or exclusive sums from the top."""
+    size = values.shape[0]
+    out = np.empty(size)
+    total = 0.0
+    comp = 0.0
+    for step in range(size):
+        i = size - 1 - step if reverse else step
+        if reverse:
+            out[i] = total + comp
+        x = values[i]
+        t = total + x
+        comp += (total - t) + x if abs(total) >= abs(x) else (x - t) + total
+        total = t
+        if not reverse:
+            out[i] = total + comp
+    return out

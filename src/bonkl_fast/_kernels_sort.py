@@ -1,0 +1,70 @@
+"""Stable LSD radix argsort of float64 keys (Numba kernels).
+
+NumPy's ``argsort`` on 1e7 doubles costs about a second here; the radix sort
+is several times faster and, being stable, gives exactly the permutation of
+``np.argsort(x, kind="stable")``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import jit
+
+_BITS = 8
+_BUCKETS = 1 << _BITS
+_PASSES = 8  # 8 * 8 = 64 bits; byte digits keep the histograms in L1
+
+
+@jit
+def _sortable_keys(x):
+    """Preconditions: x finite float64 with no -0.0. Order-preserving uint64 keys."""
+    bits = x.view(np.uint64)
+    keys = np.empty(x.shape[0], dtype=np.uint64)
+    sign = np.uint64(1) << np.uint64(63)
+    for i in range(x.shape[0]):
+        b = bits[i]
+        keys[i] = ~b if b & sign else b | sign
+    return keys
+
+
+@jit
+def radix_argsort(x):
+    """Preconditions: x 1-D finite float64 without -0.0. Returns the stable argsort."""
+    size = x.shape[0]
+    keys = _sortable_keys(x)
+    counts = np.zeros((_PASSES, _BUCKETS), dtype=np.int64)
+    mask = np.uint64(_BUCKETS - 1)
+    for i in range(size):
+        k = keys[i]
+        for d in range(_PASSES):
+            counts[d, (k >> np.uint64(d * _BITS)) & mask] += 1
+    index = np.arange(size)
+    keys_out = np.empty_like(keys)
+    index_out = np.empty_like(index)
+    offsets = np.empty(_BUCKETS, dtype=np.int64)
+    for d in range(_PASSES):
+        shift = np.uint64(d * _BITS)
+        if counts[d, (keys[0] >> shift) & mask] == size:
+            continue  # every key has the same digit: the pass would be the identity
+        total = 0
+        for b in range(_BUCKETS):
+            offsets[b] = total
+            total += counts[d, b]
+        for i in range(size):
+            k = keys[i]
+            b = (k >> shift) & mask
+            j = offsets[b]
+            offsets[b] = j + 1
+            keys_out[j] = k
+            index_out[j] = index[i]
+        keys, keys_out = keys_out, keys
+        index, index_out = index_out, index
+    return index
+
+
+def stable_argsort(x: np.ndarray) -> np.ndarray:
+    """Stable argsort of a finite float64 vector (radix sort for large inputs)."""
+    if x.shape[0] < 4096:
+        return np.argsort(x, kind="stable")
+    return radix_argsort(x)

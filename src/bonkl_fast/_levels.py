@@ -1,0 +1,78 @@
+"""A validated reference distribution, sorted by reward and merged into levels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._kernels_levels import merge_levels
+from ._kernels_sort import stable_argsort
+from ._validate import as_probs_rewards
+
+
+@dataclass(frozen=True)
+class Levels:
+    """A reference ``pi`` in the form the kernels use (MATH §1).
+
+    Attributes
+    ----------
+    probs, rewards : ndarray
+        The validated float64 inputs, in the caller's order.
+    order : ndarray or None
+        Stable permutation sorting the outcomes by reward (None: already sorted).
+    probs_sorted : ndarray
+        ``probs[order]``.
+    reward, mass, cum, tail : ndarray
+        Per level with positive mass, ascending: reward, mass ``q``, ``F = P(R <= r)``
+        and ``S = P(R > r)``.
+    start, stop : ndarray
+        The sorted outcomes ``start:stop`` belong to each level.
+    level_of : ndarray
+        Level of each sorted outcome, -1 for outcomes of zero-mass levels.
+    """
+
+    probs: np.ndarray
+    rewards: np.ndarray
+    order: np.ndarray | None
+    probs_sorted: np.ndarray
+    reward: np.ndarray
+    mass: np.ndarray
+    cum: np.ndarray
+    tail: np.ndarray
+    start: np.ndarray
+    stop: np.ndarray
+    level_of: np.ndarray
+
+    @property
+    def p_top(self) -> float:
+        """Mass of the highest-reward level with positive mass."""
+        return float(self.mass[-1])
+
+    def to_original(self, values_sorted: np.ndarray) -> np.ndarray:
+        """Put per-outcome values computed in sorted order back in the caller's order."""
+        if self.order is None:
+            return values_sorted
+        out = np.empty_like(values_sorted)
+        out[self.order] = values_sorted
+        return out
+
+
+def prepare_levels(probs, rewards, *, normalize: bool = False, assume_sorted: bool = False) -> Levels:
+    """Validate ``probs``/``rewards``, sort by reward and merge ties into levels."""
+    p, r = as_probs_rewards(probs, rewards, normalize=normalize)
+    if assume_sorted:
+        down = np.flatnonzero(r[1:] < r[:-1])
+        if down.size:
+            i = int(down[0])
+            raise ValueError(
+                f"assume_sorted=True but rewards are not ascending (rewards[{i}] = {r[i]:g} > "
+                f"rewards[{i + 1}] = {r[i + 1]:g}); drop assume_sorted or sort first"
+            )
+        order = None
+        p_sorted, r_sorted = p, r
+    else:
+        order = stable_argsort(r)
+        p_sorted, r_sorted = p[order], r[order]
+    parts = merge_levels(r_sorted, p_sorted)
+    return Levels(p, r, order, p_sorted, *parts)
