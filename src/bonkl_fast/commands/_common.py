@@ -77,3 +77,19 @@ def say(args: argparse.Namespace, message: str) -> None:
     """Print ``message`` to stderr when ``--verbose`` was given."""
     if getattr(args, "verbose", False):
         print(message, file=sys.stderr)
+
+
+def new_command(subparsers, name: str, help_text: str, examples: str) -> argparse.ArgumentParser:
+    """Add a subcommand parser with ``--debug``/``--verbose`` and an examples epilog."""
+    parser = subparsers.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog="examples:\n" + examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks on errors")
+    parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="say more about what is done")
+    return parser
