@@ -1,0 +1,129 @@
+"""End-to-end tests of ``bonkl reproduce`` and ``bonkl kl`` run as real subprocesses."""
+
+from __future__ import annotations
+
+import csv
+import json
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import bonkl_fast as bk
+from bonkl_fast import reference_suite as suite
+from bonkl_fast.commands import reproduce
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def bonkl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "bonkl_fast.cli", *args],
+        capture_output=True, text=True, cwd=cwd, timeout=600,
+    )
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture(scope="module")
+def reproduced(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("repro") / "out"
+    result = bonkl("reproduce", "--out", str(out), "--size", "20000")
+    return out, result
+
+
+def test_reproduce_writes_every_figure_and_table(reproduced):
+    out, result = reproduced
+    assert result.returncode == 0, result.stderr
+    for name in reproduce.FIGURES:
+        width, height = png_size(out / name)
+        assert 600 <= width <= 2000 and 400 <= height <= 1500, (name, width, height)
+        assert (out / name).stat().st_size > 20_000  # a drawn figure, not an empty canvas
+    for name in reproduce.TABLES:
+        assert (out / name).stat().st_size > 100
+
+
+def test_reproduce_csv_equals_library(reproduced):
+    out, _ = reproduced
+    with open(out / "summary.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    refs = {ref.name: ref for ref in suite.default_references()}
+    assert {row["reference"] for row in rows} == set(refs)
+    for row in rows:
+        ref, n = refs[row["reference"]], float(row["n"])
+        assert float(row["kl_exact"]) == bk.kl_exact(ref.probs, ref.rewards, n)
+        assert float(row["kl_bound"]) == bk.kl_bound(n)
+        assert float(row["win_rate"]) == bk.win_rate(ref.probs, ref.rewards, n)
+        assert float(row["kl_estimate"]) == bk.kl_estimate_expected(ref.probs, ref.rewards, n)
+
+
+def test_reproduce_prints_summary_table(reproduced):
+    _, result = reproduced
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == list(suite.TABLE_COLUMNS)
+    assert any(line.startswith("binary top=0.0001") and " 1000 " in line for line in lines)
+
+
+def test_reproduce_refuses_to_overwrite_foreign_file(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    mine = out / "summary.csv"
+    mine.write_text("my precious data\n")
+    result = bonkl("reproduce", "--out", str(out))
+    assert result.returncode == 2
+    assert "summary.csv" in result.stderr and "--force" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert mine.read_text() == "my precious data\n"
+    assert not (out / "fig1_uniform_kl.png").exists()  # refused before writing anything
+
+
+def test_reproduce_reruns_over_its_own_files(reproduced):
+    out, _ = reproduced
+    result = bonkl("reproduce", "--out", str(out), "--size", "1000")
+    assert result.returncode == 0, result.stderr
+
+
+def test_kl_inline_json_equals_library():
+    result = bonkl("kl", "--probs", "0.5,0.3,0.2", "--rewards", "1,2,2", "-n", "1,4,16,1e6", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    ns = np.array([1, 4, 16, 1e6])
+    p, r = [0.5, 0.3, 0.2], [1, 2, 2]
+    assert data["n"] == ns.tolist()
+    assert data["kl_exact"] == bk.kl_exact(p, r, ns).tolist()
+    assert data["win_rate"] == bk.win_rate(p, r, ns).tolist()
+    assert data["kl_saturation"] == [bk.kl_saturation(p, r)] * 4
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["kl", "--probs", "0.5,0.6", "--rewards", "1,2"], "sum to"),
+        (["kl", "--probs", "0.5,0.5", "--rewards", "1,2", "-n", "0.5"], ">= 1"),
+        (["kl", "--probs", "0.5,0.5", "--rewards", "1,x"], "'x'"),
+        (["kl", "--probs", "0.5,0.5", "--rewards", "1,2,3"], "rewards"),
+        (["reproduce", "--size", "0"], "--size"),
+    ],
+)
+def test_bad_input_one_line_exit_2(args, message, tmp_path):
+    result = bonkl(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_version_and_help():
+    result = bonkl("--version")
+    assert result.returncode == 0 and bk.__version__ in result.stdout
+    for command in ("reproduce", "kl"):
+        result = bonkl(command, "--help")
+        assert result.returncode == 0 and "examples:" in result.stdout
