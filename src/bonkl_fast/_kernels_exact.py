@@ -63,11 +63,58 @@ def level_weights(mass, cum, tail, n):
 
 
 @jit
+def log_mass(mass, below, tail):
+    """Preconditions: mass = q, below = G, tail = S with q + G + S = 1. log q, ~1 ulp.
+
+    A large mass is itself rounded (the inputs sum to 1 only within rounding),
+    so ``log q`` is taken as ``log1p(-(G + S))`` from the accurate small sums.
+    """
+    return math.log(mass) if mass < 0.5 else math.log1p(-(below + tail))
+
+
+@jit
+def log_ratio(log_f, log_g, mass, cum):
+    """Preconditions: F = cum > 0, G = F - mass. c = log(G / F) per MATH §2 (-inf if G = 0)."""
+    if mass < 0.5 * cum:
+        return math.log1p(-mass / cum)
+    return log_g - log_f
+
+
+@jit
+def excess(u):
+    """u e^u - expm1(u) >= 0: the KL term per unit reference mass, q * excess(log(w/q))."""
+    if abs(u) < 0.1:
+        total = 0.0
+        power = u
+        factorial = 1.0
+        for k in range(2, 14):
+            power *= u
+            factorial *= k
+            total += (k - 1.0) / factorial * power
+        return total
+    return u * math.exp(u) - math.expm1(u)
+
+
+@jit
+def log_ratio_near_one(delta, log_f, c):
+    """Preconditions: delta = n - 1 >= 0, c = log(G/F) < 0. log(w / q) without cancellation.
+
+    ``log(w/q) = delta log F + log((1 - e^(n c)) / (1 - e^c))`` and the second
+    part is ``log1p(e^c expm1(delta c) / expm1(c))`` (all factors accurate).
+    """
+    if c == -math.inf:
+        return delta * log_f
+    return delta * log_f + math.log1p(math.exp(c) * math.expm1(delta * c) / math.expm1(c))
+
+
+@jit
 def kl_win_many(mass, cum, tail, ns):
     """Preconditions: levels as above, ns ascending, all >= 1. Returns (KL, W) per n.
 
     One pass over the levels; per level, the inner loop over n stops at the
-    first n for which F^n underflows (larger n underflow too).
+    first n for which F^n underflows (larger n underflow too). For n < 2 the
+    terms ``w log(w/q)`` cancel to O((n-1)^2); there each term is taken as
+    ``q * excess(log(w/q))`` (same sum since sum w = sum q = 1, every term >= 0).
     """
     m = ns.shape[0]
     kl = np.zeros(m)
@@ -76,11 +123,13 @@ def kl_win_many(mass, cum, tail, ns):
     win_comp = np.zeros(m)
     g_pow = np.zeros(m)
     below = 0.0
+    log_g = -math.inf
     for level in range(mass.shape[0]):
         q = mass[level]
         log_f = log_cdf(cum[level], tail[level])
-        log_q = math.log(q)
+        log_q = log_mass(q, below, tail[level])
         beat = below + 0.5 * q  # win probability of this level against pi
+        c = log_ratio(log_f, log_g, q, cum[level]) if level > 0 else -math.inf
         for j in range(m):
             x = ns[j] * log_f
             if x < EXP_UNDERFLOW:
@@ -89,9 +138,15 @@ def kl_win_many(mass, cum, tail, ns):
             w = level_weight(ns[j], f_pow, g_pow[j], q, cum[level])
             g_pow[j] = f_pow
             if w > 0.0:
-                kl[j], kl_comp[j] = neumaier_add(kl[j], kl_comp[j], w * (math.log(w) - log_q))
+                if ns[j] < 2.0:
+                    u = log_ratio_near_one(ns[j] - 1.0, log_f, c)
+                    term = q * excess(u) if abs(u) < 0.1 else w * u - (w - q)
+                else:
+                    term = w * (math.log(w) - log_q)
+                kl[j], kl_comp[j] = neumaier_add(kl[j], kl_comp[j], term)
                 win[j], win_comp[j] = neumaier_add(win[j], win_comp[j], w * beat)
         below = cum[level]
+        log_g = log_f
     return kl + kl_comp, win + win_comp
 
 
@@ -123,21 +178,30 @@ def kl_bound_many(ns):
 def kl_estimate_scalar(eps, n):
     """Preconditions: 0 < eps <= 1, n >= 1. The estimator of MATH §4, clipped to rounding.
 
-    Rounding can push the value a few ulps outside [0, log n - (n-1)/n], the
-    range it provably lies in; it is clipped back.
+    With ``L = log1p(-eps)``, ``a = e^(nL)``, ``b = 1 - a`` and ``B = log(b / eps)``
+    the closed form of MATH §4 equals the sum of non-negative parts
+
+        a * kl_bound(n) + (1 - eps) * excess((n-1) L) + eps * excess(B),
+
+    (the KL written as ``sum q * excess(log(w/q))``), which has no cancellation
+    near ``n = 1``; ``B`` is taken as ``log1p(e^L expm1((n-1) L) / expm1(L))``.
+    Rounding can push the value a few ulps above ``kl_bound(n)``; it is clipped.
     """
     if n == 1.0 or eps >= 1.0:
         return 0.0
+    delta = n - 1.0
     log_keep = math.log1p(-eps)
-    x = n * log_keep
-    a = math.exp(x)
-    b = -math.expm1(x)
+    a = math.exp(n * log_keep)
+    b = -math.expm1(n * log_keep)
+    keep = math.exp(log_keep)
+    shrink = math.expm1(delta * log_keep)  # (1-eps)^(n-1) - 1, in [-1, 0)
     bound = kl_bound_scalar(n)
-    value = 0.0
-    if a > 0.0:
-        value += a * (math.log(n) + (n - 1.0) * log_keep - (n - 1.0) / n)
-    if b > 0.0:
-        value += b * (math.log(b) - math.log(eps))
+    value = a * bound + (1.0 - eps) * excess(delta * log_keep)
+    big_b = math.log1p(keep * shrink / math.expm1(log_keep))
+    if abs(big_b) < 0.1:
+        value += eps * excess(big_b)
+    else:
+        value += b * big_b + keep * shrink  # eps * excess(B) = b B - (b - eps)
     return min(max(value, 0.0), bound)
 
 
