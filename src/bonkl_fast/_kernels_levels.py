@@ -68,3 +68,17 @@ def _compensated_cumsum(values, reverse):
         if not reverse:
             out[i] = total + comp
     return out
+
+
+@jit
+def compensated_sum(values):
+    """Preconditions: values 1-D finite. Neumaier sum: the correctly rounded sum in all
+    but astronomically rare cases, hence independent of the order of ``values``."""
+    total = 0.0
+    comp = 0.0
+    for i in range(values.shape[0]):
+        x = values[i]
+        t = total + x
+        comp += (total - t) + x if abs(total) >= abs(x) else (x - t) + total
+        total = t
+    return total + comp

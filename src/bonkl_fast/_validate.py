@@ -20,6 +20,8 @@ import numbers
 
 import numpy as np
 
+from ._kernels_levels import compensated_sum
+
 __all__ = [
     "as_vector",
     "as_probs",
@@ -96,11 +98,12 @@ def as_probs(probs, *, normalize: bool = False, name: str = "probs") -> np.ndarr
         raise ValueError(
             f"{name} must be non-negative, found {p[bad]} at index {bad}"
         )
-    total = float(np.sum(p))
-    if not total > 0:
-        raise ValueError(f"{name} sum to 0; at least one outcome needs positive probability")
+    # compensated: the same total whatever the order of p (assume_sorted == unsorted path)
+    total = float(compensated_sum(p))
     if not np.isfinite(total):
         raise ValueError(f"{name} sum overflows float64; rescale them")
+    if not total > 0:
+        raise ValueError(f"{name} sum to 0; at least one outcome needs positive probability")
     if not normalize:
         tol = _sum_tolerance(raw.dtype)
         if abs(total - 1.0) > tol:
