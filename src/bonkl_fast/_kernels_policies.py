@@ -1,0 +1,160 @@
+"""Comparison-policy sums over merged reward levels (Numba kernels, MATH §8).
+
+Every policy of :mod:`bonkl_fast.policies` gives all outcomes of a level the
+same ratio ``policy / pi``, so its KL, win rate and expected reward are sums
+over the levels of :class:`bonkl_fast._levels.Levels` (``mass`` q > 0,
+``cum`` F, ``tail`` S, ascending in reward).
+
+Tilts use a normalised score ``d`` per level: ascending, ``d <= 0`` with
+``d[-1] == 0`` (the top level), so ``gamma * d`` never overflows ``exp``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import jit
+from ._kernels_exact import EXP_UNDERFLOW, level_weight, log_cdf, neumaier_add
+
+
+@jit
+def bon_summary_many(mass, cum, tail, reward, ns):
+    """Preconditions: levels ascending and merged, ns ascending >= 1.
+
+    Returns best-of-n ``(KL, win rate, expected reward)`` per n in one pass.
+    """
+    m = ns.shape[0]
+    acc = np.zeros((3, m))
+    comp = np.zeros((3, m))
+    g_pow = np.zeros(m)
+    below = 0.0
+    for level in range(mass.shape[0]):
+        q = mass[level]
+        log_f = log_cdf(cum[level], tail[level])
+        log_q = math.log(q)
+        beat = below + 0.5 * q
+        for j in range(m):
+            x = ns[j] * log_f
+            if x < EXP_UNDERFLOW:
+                break
+            f_pow = math.exp(x)
+            w = level_weight(ns[j], f_pow, g_pow[j], q, cum[level])
+            g_pow[j] = f_pow
+            if w > 0.0:
+                acc[0, j], comp[0, j] = neumaier_add(acc[0, j], comp[0, j], w * (math.log(w) - log_q))
+                acc[1, j], comp[1, j] = neumaier_add(acc[1, j], comp[1, j], w * beat)
+                acc[2, j], comp[2, j] = neumaier_add(acc[2, j], comp[2, j], w * reward[level])
+        below = cum[level]
+    return acc + comp
+
+
+@jit
+def tilt_moments_many(d, mass, win, reward, gammas, centers):
+    """Preconditions: d ascending, d <= 0, d[-1] == 0; gammas >= 0.
+
+    One pass for all gammas, weights ``q exp(u)`` with ``u = gamma * d <= 0``.
+    Returns rows ``(Z, sum q e^u (u - c), sum q e^u (u - c)^2, sum q e^u win,
+    sum q e^u reward)`` per gamma, ``c`` the given centre (Neumaier sums).
+    """
+    m = gammas.shape[0]
+    acc = np.zeros((5, m))
+    comp = np.zeros((5, m))
+    for level in range(mass.shape[0]):
+        q = mass[level]
+        for j in range(m):
+            u = gammas[j] * d[level]
+            if u < EXP_UNDERFLOW:
+                continue
+            e = q * math.exp(u)
+            dev = u - centers[j]
+            acc[0, j], comp[0, j] = neumaier_add(acc[0, j], comp[0, j], e)
+            acc[1, j], comp[1, j] = neumaier_add(acc[1, j], comp[1, j], e * dev)
+            acc[2, j], comp[2, j] = neumaier_add(acc[2, j], comp[2, j], e * dev * dev)
+            acc[3, j], comp[3, j] = neumaier_add(acc[3, j], comp[3, j], e * win[level])
+            acc[4, j], comp[4, j] = neumaier_add(acc[4, j], comp[4, j], e * reward[level])
+    return acc + comp
+
+
+@jit
+def relative_entropy_term(x):
+    """Preconditions: x finite. ``x e^x - expm1(x) >= 0`` without cancellation near 0."""
+    if abs(x) < 0.25:
+        total = 0.0
+        power = x
+        factorial = 1.0
+        for k in range(2, 16):
+            power *= x
+            factorial *= k
+            total += (k - 1.0) * power / factorial
+        return total
+    return x * math.exp(x) - math.expm1(x)
+
+
+@jit
+def tilt_precise(d, mass, win, reward, gamma, shift):
+    """Preconditions: as tilt_moments_many; gamma * (d - shift) <= 700 everywhere.
+
+    Two passes: ``log Z = log1p(sum q expm1(u))`` with ``u = gamma (d - shift)``,
+    then ``KL = sum q h(u - log Z)``, ``h(x) = x e^x - e^x + 1 >= 0`` (no
+    cancellation even for tiny KL). Returns ``(KL, win rate, reward, var u)``.
+    """
+    zm1, zc = 0.0, 0.0
+    for level in range(mass.shape[0]):
+        zm1, zc = neumaier_add(zm1, zc, mass[level] * math.expm1(gamma * (d[level] - shift)))
+    log_z = math.log1p(zm1 + zc)
+    acc = np.zeros(5)
+    comp = np.zeros(5)
+    for level in range(mass.shape[0]):
+        u = gamma * (d[level] - shift)
+        x = u - log_z
+        w = mass[level] * math.exp(x)
+        acc[0], comp[0] = neumaier_add(acc[0], comp[0], mass[level] * relative_entropy_term(x))
+        acc[1], comp[1] = neumaier_add(acc[1], comp[1], w * win[level])
+        acc[2], comp[2] = neumaier_add(acc[2], comp[2], w * reward[level])
+        acc[3], comp[3] = neumaier_add(acc[3], comp[3], w * u)
+        acc[4], comp[4] = neumaier_add(acc[4], comp[4], w * u * u)
+    total = acc + comp
+    mean_u = total[3]
+    return total[0], total[1], total[2], max(total[4] - mean_u * mean_u, 0.0)
+
+
+@jit
+def soft_bon_level_masses(log_e, mass, n, nodes, weights):
+    """Preconditions: log_e ascending <= 0, mass > 0, n > 1, quadrature in s = log t.
+
+    Level mass of soft best-of-n (MATH §8) with ``t = e^s``, ``x = t e_l``:
+    ``w_l = sum_i weight_i * n M(t_i)^(n-1) * q_l x e^-x``, where
+    ``M(t) = sum_z q_z e^(-t e_z)`` and ``log M`` comes from ``1 - M =
+    sum_z q_z (-expm1(-x_z))`` while that is below 1/2 (no cancellation at
+    large n). ``x e^-x`` is 0 in float64 once ``log x > 6.62``.
+    """
+    size = mass.shape[0]
+    out = np.zeros(size)
+    kernel = np.empty(size)
+    for i in range(nodes.shape[0]):
+        one_minus, m_direct = 0.0, 0.0
+        for level in range(size):
+            y = nodes[i] + log_e[level]
+            if y > 6.62:
+                kernel[level] = 0.0
+                one_minus += mass[level]
+                continue
+            x = math.exp(y)
+            ex = math.exp(-x)
+            kernel[level] = x * ex
+            m_direct += mass[level] * ex
+            one_minus += mass[level] * (-math.expm1(-x) if x < 0.5 else 1.0 - ex)
+        if one_minus < 0.5:
+            log_m = math.log1p(-one_minus)
+        elif m_direct > 0.0:
+            log_m = math.log(m_direct)
+        else:
+            continue
+        factor = weights[i] * n * math.exp((n - 1.0) * log_m)
+        if factor == 0.0:
+            continue
+        for level in range(size):
+            out[level] += factor * mass[level] * kernel[level]
+    return out
