@@ -61,12 +61,22 @@ def _chunk_len(n: int, direct: bool) -> int:
     return min(CHUNK_LEN, max(64, CHUNK_LEN // n)) if direct else CHUNK_LEN
 
 
-def _sampler_arrays(levels: Levels) -> ks.SamplerArrays:
+def _guide_buckets(levels: int) -> int:
+    """Power of 2 >= the number of levels, at most 2**18 (a 2 MB guide table)."""
+    return 1 << min(max(levels - 1, 1).bit_length(), 18)
+
+
+def _sampler_arrays(levels: Levels, n: int) -> ks.SamplerArrays:
     size = levels.probs_sorted.shape[0]
     order = np.arange(size) if levels.order is None else levels.order.astype(np.int64, copy=False)
     probs = levels.probs_sorted
+    buckets = _guide_buckets(levels.mass.shape[0])
+    bon_tail = ks.best_of_n_tails(levels.cum, levels.tail, float(n))
     return ks.SamplerArrays(
-        tail=levels.tail,
+        bon_tail=bon_tail,
+        bon_guide=ks.build_guide(bon_tail, buckets),
+        ref_tail=levels.tail,
+        ref_guide=ks.build_guide(levels.tail, buckets),
         start=levels.start,
         stop=levels.stop,
         within_cum=ks.level_cumsums(probs, levels.start, levels.stop),
@@ -194,7 +204,7 @@ def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", nor
     )
     out = np.empty(total, dtype=np.int64)
     if total:
-        ks.sample_chunks(seeds, chunk_len, out, n, direct, _sampler_arrays(levels))
+        ks.sample_chunks(seeds, chunk_len, out, n, direct, _sampler_arrays(levels, n))
     return out.reshape(shape)
 
 
@@ -338,7 +348,7 @@ def simulate_best_of_n(
     if total < 2:
         raise ValueError(f"size must give at least 2 draws for a standard error, got {size!r}")
     exact, level_kl, estimate = _exact_values(levels, n)
-    arrays = _sampler_arrays(levels)
+    arrays = _sampler_arrays(levels, n)
     parts = [
         ks.simulate_chunks(seeds_part, chunk_len, count, n, direct, arrays, level_kl, estimate, exact)
         for seeds_part, _, count in _batches(seeds, chunk_len, total, n if direct else 1, progress)
