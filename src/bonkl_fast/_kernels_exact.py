@@ -48,17 +48,28 @@ def level_weight(n, f_pow, g_pow, mass, cum):
 
 
 @jit
+def log1mexp(d):
+    """Preconditions: d <= 0. log(1 - e^d) by the two-branch rule of MATH §2 (0 at -inf)."""
+    if d < -0.6931471805599453:
+        return math.log1p(-math.exp(d))
+    return math.log(-math.expm1(d))
+
+
+@jit
 def level_weights(mass, cum, tail, n):
-    """Preconditions: levels as above, n >= 1. Best-of-n mass of every level."""
+    """Preconditions: levels as above, n >= 1. Best-of-n mass of every level.
+
+    ``log w = n log F + log1mexp(n log(G/F))`` (MATH §2), then ``w = exp(log w)``.
+    """
     out = np.zeros(mass.shape[0])
-    g_pow = 0.0
+    log_g = -math.inf
     for level in range(mass.shape[0]):
-        x = n * log_cdf(cum[level], tail[level])
-        if x < EXP_UNDERFLOW:
-            continue
-        f_pow = math.exp(x)
-        out[level] = level_weight(n, f_pow, g_pow, mass[level], cum[level])
-        g_pow = f_pow
+        log_f = log_cdf(cum[level], tail[level])
+        x = n * log_f
+        if x >= EXP_UNDERFLOW:
+            c = log_ratio(log_f, log_g, mass[level], cum[level]) if level > 0 else -math.inf
+            out[level] = math.exp(x + log1mexp(n * c))
+        log_g = log_f
     return out
 
 
@@ -121,7 +132,6 @@ def kl_win_many(mass, cum, tail, ns):
     kl_comp = np.zeros(m)
     win = np.zeros(m)
     win_comp = np.zeros(m)
-    g_pow = np.zeros(m)
     below = 0.0
     log_g = -math.inf
     for level in range(mass.shape[0]):
@@ -133,17 +143,21 @@ def kl_win_many(mass, cum, tail, ns):
         for j in range(m):
             x = ns[j] * log_f
             if x < EXP_UNDERFLOW:
+                # w = 0 here and for every larger n; in the n < 2 form the term is q
+                for k in range(j, m):
+                    if ns[k] >= 2.0:
+                        break
+                    kl[k], kl_comp[k] = neumaier_add(kl[k], kl_comp[k], q)
                 break
-            f_pow = math.exp(x)
-            w = level_weight(ns[j], f_pow, g_pow[j], q, cum[level])
-            g_pow[j] = f_pow
-            if w > 0.0:
-                if ns[j] < 2.0:
-                    u = log_ratio_near_one(ns[j] - 1.0, log_f, c)
-                    term = q * excess(u) if abs(u) < 0.1 else w * u - (w - q)
-                else:
-                    term = w * (math.log(w) - log_q)
+            log_w = x + log1mexp(ns[j] * c)
+            w = math.exp(log_w)
+            if ns[j] < 2.0:
+                u = log_ratio_near_one(ns[j] - 1.0, log_f, c)
+                term = q * excess(u) if abs(u) < 0.1 else w * u - (w - q)
                 kl[j], kl_comp[j] = neumaier_add(kl[j], kl_comp[j], term)
+            elif w > 0.0:
+                kl[j], kl_comp[j] = neumaier_add(kl[j], kl_comp[j], w * (log_w - log_q))
+            if w > 0.0:
                 win[j], win_comp[j] = neumaier_add(win[j], win_comp[j], w * beat)
         below = cum[level]
         log_g = log_f
@@ -176,28 +190,35 @@ def kl_bound_many(ns):
 
 @jit
 def kl_estimate_scalar(eps, n):
-    """Preconditions: 0 < eps <= 1, n >= 1. The estimator of MATH §4, clipped to rounding.
+    """Preconditions: 0 < eps <= 1, n >= 1. The estimator of MATH §4, clipped to rounding."""
+    return kl_estimate_logkeep(eps, math.log1p(-eps), n)
 
-    With ``L = log1p(-eps)``, ``a = e^(nL)``, ``b = 1 - a`` and ``B = log(b / eps)``
+
+@jit
+def kl_estimate_logkeep(eps, log_keep, n):
+    """Preconditions: 0 < eps <= 1, log_keep = log(1 - eps) accurate, n >= 1. MATH §4.
+
+    With ``L = log(1 - eps)``, ``a = e^(nL)``, ``b = 1 - a`` and ``B = log(b / eps)``
     the closed form of MATH §4 equals the sum of non-negative parts
 
         a * kl_bound(n) + (1 - eps) * excess((n-1) L) + eps * excess(B),
 
     (the KL written as ``sum q * excess(log(w/q))``), which has no cancellation
-    near ``n = 1``; ``B`` is taken as ``log1p(e^L expm1((n-1) L) / expm1(L))``.
-    Rounding can push the value a few ulps above ``kl_bound(n)``; it is clipped.
+    near ``n = 1``; ``B`` is taken as ``log1p(e^L expm1((n-1) L) / eps)``.
+    Taking ``L`` from the caller lets ``1 - eps`` come from accurate small sums
+    when ``eps`` is near 1. Rounding can push the value a few ulps above
+    ``kl_bound(n)``; it is clipped.
     """
-    if n == 1.0 or eps >= 1.0:
+    if n == 1.0 or log_keep == -math.inf:
         return 0.0
     delta = n - 1.0
-    log_keep = math.log1p(-eps)
     a = math.exp(n * log_keep)
     b = -math.expm1(n * log_keep)
     keep = math.exp(log_keep)
     shrink = math.expm1(delta * log_keep)  # (1-eps)^(n-1) - 1, in [-1, 0)
     bound = kl_bound_scalar(n)
-    value = a * bound + (1.0 - eps) * excess(delta * log_keep)
-    big_b = math.log1p(keep * shrink / math.expm1(log_keep))
+    value = a * bound + keep * excess(delta * log_keep)
+    big_b = math.log1p(-keep * shrink / eps)
     if abs(big_b) < 0.1:
         value += eps * excess(big_b)
     else:
@@ -216,24 +237,37 @@ def kl_estimate_many(eps, ns):
 
 @jit
 def estimate_expected_many(mass, cum, tail, probs_sorted, start, stop, ns):
-    """Preconditions: levels as above, ns ascending >= 1. E_{y~pi_n} kl_estimate(pi(y), n)."""
+    """Preconditions: levels as above, ns ascending >= 1. E_{y~pi_n} kl_estimate(pi(y), n).
+
+    For the (at most one) outcome with ``p >= 1/2``, ``1 - p`` is summed from
+    the other outcomes' masses instead of being rounded from ``p``.
+    """
     m = ns.shape[0]
     total = np.zeros(m)
     comp = np.zeros(m)
-    g_pow = np.zeros(m)
+    below = 0.0
+    log_g = -math.inf
     for level in range(mass.shape[0]):
         q = mass[level]
         log_f = log_cdf(cum[level], tail[level])
+        c = log_ratio(log_f, log_g, q, cum[level]) if level > 0 else -math.inf
         for j in range(m):
             x = ns[j] * log_f
             if x < EXP_UNDERFLOW:
                 break
-            f_pow = math.exp(x)
-            w = level_weight(ns[j], f_pow, g_pow[j], q, cum[level])
-            g_pow[j] = f_pow
+            w = math.exp(x + log1mexp(ns[j] * c))
             for i in range(start[level], stop[level]):
                 p = probs_sorted[i]
                 if p > 0.0:
-                    term = w * (p / q) * kl_estimate_scalar(p, ns[j])
+                    log_keep = math.log1p(-p)
+                    if p >= 0.5:
+                        others = below + tail[level]
+                        for k in range(start[level], stop[level]):
+                            if k != i:
+                                others += probs_sorted[k]
+                        log_keep = math.log(others) if others > 0.0 else -math.inf
+                    term = w * (p / q) * kl_estimate_logkeep(p, log_keep, ns[j])
                     total[j], comp[j] = neumaier_add(total[j], comp[j], term)
+        below = cum[level]
+        log_g = log_f
     return total + comp
