@@ -276,3 +276,19 @@ def test_float32_and_integer_input_accepted():
     b = bank_curves([0.5, 1.5, 1.5], logprobs=[-1.0, -2.0, -3.0])
     np.testing.assert_array_equal(a.expected_reward, b.expected_reward)
     np.testing.assert_array_equal(bank_curves([0, 1, 1]).win_rate, bank_curves([0.0, 1, 1]).win_rate)
+
+
+def test_cached_and_uncached_weights_agree_exactly(monkeypatch):
+    """Per-size weight tables (cached) and per-group recomputation give identical bits."""
+    import bonkl_fast.bank as bank_module
+
+    rng = np.random.default_rng(5)
+    sizes = rng.integers(1, 30, 200)
+    groups = np.repeat(np.arange(200), sizes)
+    rewards = rng.integers(0, 6, groups.shape[0]).astype(float)
+    logprobs = -rng.exponential(2.0, groups.shape[0])
+    cached = bank_curves(rewards, np.arange(1, 31), logprobs=logprobs, groups=groups)
+    monkeypatch.setattr(bank_module, "CACHE_LIMIT", 0)
+    direct = bank_curves(rewards, np.arange(1, 31), logprobs=logprobs, groups=groups)
+    for field in ("expected_reward", "win_rate", "kl_estimate", "kl_plugin"):
+        np.testing.assert_array_equal(getattr(cached, field), getattr(direct, field))

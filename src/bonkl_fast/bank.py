@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from . import _kernels_bank as kern
@@ -21,6 +22,9 @@ from ._kernels_sort import stable_argsort
 from ._validate import as_vector
 
 __all__ = ["BankCurves", "bank_curves"]
+
+# cache the (N, n) weights of a group size for all ns when len(ns) * N is at most this
+CACHE_LIMIT = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -271,13 +275,23 @@ def bank_curves(rewards, ns=None, *, logprobs=None, groups=None) -> BankCurves:
 
 
 def run_kernel(rewards_sorted, logprobs_sorted, use_logprobs, start, ns):
-    """Call the kernel on grouped, sorted rows for the distinct ns; map back to ``ns``."""
+    """Call the kernel on grouped, sorted rows for the distinct ns; map back to ``ns``.
+
+    Groups are visited by size (so per-size weights are reused), in chunks of
+    about equal row counts, several per thread; each group writes its own row.
+    """
     unique, inverse = np.unique(ns, return_inverse=True)
-    shape = (start.shape[0] - 1, unique.shape[0])
-    reward, win, est, plugin = (np.full(shape, np.nan) for _ in range(4))
-    kern.bank_kernel(rewards_sorted, logprobs_sorted, use_logprobs, start,
-                     unique.astype(np.float64), reward, win, est, plugin)
+    sizes = np.diff(start)
+    order = np.argsort(sizes, kind="stable")
+    n_chunks = min(order.shape[0], 8 * numba.get_num_threads())
+    cut_rows = np.cumsum(sizes[order])
+    targets = cut_rows[-1] * np.arange(1, n_chunks) / n_chunks
+    chunks = np.unique(np.r_[0, np.searchsorted(cut_rows, targets), order.shape[0]])
+    out = np.full((4, sizes.shape[0], unique.shape[0]), np.nan)
+    eps = np.exp(logprobs_sorted)
+    kern.bank_kernel(rewards_sorted, eps, use_logprobs, start, order, chunks,
+                     unique.astype(np.float64), CACHE_LIMIT, out)
     inverse = inverse.ravel()
     if unique.shape[0] != ns.shape[0] or (inverse != np.arange(ns.shape[0])).any():
-        reward, win, est, plugin = reward[:, inverse], win[:, inverse], est[:, inverse], plugin[:, inverse]
-    return reward, win, est if use_logprobs else None, plugin
+        out = out[:, :, inverse]
+    return out[0], out[1], out[2] if use_logprobs else None, out[3]
