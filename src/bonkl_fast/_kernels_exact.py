@@ -191,12 +191,12 @@ def kl_bound_many(ns):
 @jit
 def kl_estimate_scalar(eps, n):
     """Preconditions: 0 < eps <= 1, n >= 1. The estimator of MATH §4, clipped to rounding."""
-    return kl_estimate_logkeep(eps, math.log1p(-eps), n)
+    return kl_estimate_complement(eps, 1.0 - eps, n)  # 1 - eps is exact for eps >= 1/2
 
 
 @jit
-def kl_estimate_logkeep(eps, log_keep, n):
-    """Preconditions: 0 < eps <= 1, log_keep = log(1 - eps) accurate, n >= 1. MATH §4.
+def kl_estimate_complement(eps, keep, n):
+    """Preconditions: 0 < eps <= 1, keep = 1 - eps accurate, n >= 1. MATH §4.
 
     With ``L = log(1 - eps)``, ``a = e^(nL)``, ``b = 1 - a`` and ``B = log(b / eps)``
     the closed form of MATH §4 equals the sum of non-negative parts
@@ -205,16 +205,16 @@ def kl_estimate_logkeep(eps, log_keep, n):
 
     (the KL written as ``sum q * excess(log(w/q))``), which has no cancellation
     near ``n = 1``; ``B`` is taken as ``log1p(e^L expm1((n-1) L) / eps)``.
-    Taking ``L`` from the caller lets ``1 - eps`` come from accurate small sums
-    when ``eps`` is near 1. Rounding can push the value a few ulps above
+    Taking ``keep = 1 - eps`` from the caller lets it come from accurate small
+    sums when ``eps`` is near 1. Rounding can push the value a few ulps above
     ``kl_bound(n)``; it is clipped.
     """
-    if n == 1.0 or log_keep == -math.inf:
+    if n == 1.0 or keep <= 0.0:
         return 0.0
+    log_keep = math.log1p(-eps) if eps < 0.5 else math.log(keep)
     delta = n - 1.0
     a = math.exp(n * log_keep)
     b = -math.expm1(n * log_keep)
-    keep = math.exp(log_keep)
     shrink = math.expm1(delta * log_keep)  # (1-eps)^(n-1) - 1, in [-1, 0)
     bound = kl_bound_scalar(n)
     value = a * bound + keep * excess(delta * log_keep)
@@ -259,14 +259,13 @@ def estimate_expected_many(mass, cum, tail, probs_sorted, start, stop, ns):
             for i in range(start[level], stop[level]):
                 p = probs_sorted[i]
                 if p > 0.0:
-                    log_keep = math.log1p(-p)
+                    keep = 1.0 - p
                     if p >= 0.5:
-                        others = below + tail[level]
+                        keep = below + tail[level]
                         for k in range(start[level], stop[level]):
                             if k != i:
-                                others += probs_sorted[k]
-                        log_keep = math.log(others) if others > 0.0 else -math.inf
-                    term = w * (p / q) * kl_estimate_logkeep(p, log_keep, ns[j])
+                                keep += probs_sorted[k]
+                    term = w * (p / q) * kl_estimate_complement(p, keep, ns[j])
                     total[j], comp[j] = neumaier_add(total[j], comp[j], term)
         below = cum[level]
         log_g = log_f

@@ -191,7 +191,10 @@ def kl_saturation(probs, rewards, *, normalize: bool = False) -> float:
     1.203973
     """
     levels = prepare_levels(probs, rewards, normalize=normalize)
-    return float(-np.log(levels.p_top))
+    if levels.p_top >= 0.5 and levels.mass.size > 1:
+        # p_top is rounded; 1 - p_top = G_top, the accurate forward sum below it
+        return float(-np.log1p(-levels.cum[-2]))
+    return float(-np.log(levels.p_top)) + 0.0  # + 0.0: no -0.0 for p_top = 1
 
 
 def kl_bound(n):
