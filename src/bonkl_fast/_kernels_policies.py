@@ -56,24 +56,41 @@ def tilt_moments_many(d, mass, win, reward, gammas, centers):
 
     One pass for all gammas, weights ``q exp(u)`` with ``u = gamma * d <= 0``.
     Returns rows ``(Z, sum q e^u (u - c), sum q e^u (u - c)^2, sum q e^u win,
-    sum q e^u reward)`` per gamma, ``c`` the given centre (Neumaier sums).
+    sum q e^u reward, sum q e^u (u - c)^3)`` per gamma, ``c`` the given centre. Levels are taken in
+    blocks of 256 with plain register accumulators (rounding error at most
+    256 ulps of the block's absolute sum, about 1e-16 relative in practice);
+    block sums are added with Neumaier.
     """
     m = gammas.shape[0]
-    acc = np.zeros((5, m))
-    comp = np.zeros((5, m))
-    for level in range(mass.shape[0]):
-        q = mass[level]
+    size = mass.shape[0]
+    acc = np.zeros((6, m))
+    comp = np.zeros((6, m))
+    for first in range(0, size, 256):
+        last = min(first + 256, size)
         for j in range(m):
-            u = gammas[j] * d[level]
-            if u < EXP_UNDERFLOW:
-                continue
-            e = q * math.exp(u)
-            dev = u - centers[j]
-            acc[0, j], comp[0, j] = neumaier_add(acc[0, j], comp[0, j], e)
-            acc[1, j], comp[1, j] = neumaier_add(acc[1, j], comp[1, j], e * dev)
-            acc[2, j], comp[2, j] = neumaier_add(acc[2, j], comp[2, j], e * dev * dev)
-            acc[3, j], comp[3, j] = neumaier_add(acc[3, j], comp[3, j], e * win[level])
-            acc[4, j], comp[4, j] = neumaier_add(acc[4, j], comp[4, j], e * reward[level])
+            gamma = gammas[j]
+            center = centers[j]
+            if gamma * d[last - 1] < EXP_UNDERFLOW:
+                continue  # d ascending: the whole block underflows
+            z, dev1, dev2, w_sum, r_sum, dev3 = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+            for level in range(first, last):
+                u = gamma * d[level]
+                if u < EXP_UNDERFLOW:
+                    continue
+                e = mass[level] * math.exp(u)
+                dev = u - center
+                z += e
+                dev1 += e * dev
+                dev2 += e * dev * dev
+                dev3 += e * dev * dev * dev
+                w_sum += e * win[level]
+                r_sum += e * reward[level]
+            acc[0, j], comp[0, j] = neumaier_add(acc[0, j], comp[0, j], z)
+            acc[1, j], comp[1, j] = neumaier_add(acc[1, j], comp[1, j], dev1)
+            acc[2, j], comp[2, j] = neumaier_add(acc[2, j], comp[2, j], dev2)
+            acc[3, j], comp[3, j] = neumaier_add(acc[3, j], comp[3, j], w_sum)
+            acc[4, j], comp[4, j] = neumaier_add(acc[4, j], comp[4, j], r_sum)
+            acc[5, j], comp[5, j] = neumaier_add(acc[5, j], comp[5, j], dev3)
     return acc + comp
 
 

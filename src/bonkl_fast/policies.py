@@ -32,7 +32,9 @@ __all__ = [
 ]
 
 _EPS = np.finfo(np.float64).eps
-_KL_RTOL = 1e-12  # tilt solves stop when |KL - target| <= _KL_RTOL * target
+_KL_RTOL = 1e-11  # tilt solves stop when |KL - target| <= _KL_RTOL * target
+_REFINE_JUMP = 0.25  # bracketing grid: split intervals where log KL grows by more
+_REFINE_ROUNDS = 6
 
 
 def _as_scalar(x, name: str) -> float:
@@ -214,7 +216,7 @@ class _Tilt:
 
     def fast(self, gammas: np.ndarray, centers: np.ndarray) -> dict:
         """One Numba pass for all gammas: KL, win, reward, mean/var of u, error bound."""
-        z, first, second, win, reward = kern.tilt_moments_many(
+        z, first, second, win, reward, third = kern.tilt_moments_many(
             self.d, self.mass, self.win, self.reward, gammas, centers
         )
         log_z = np.log(z)
@@ -222,9 +224,10 @@ class _Tilt:
         mean_u = centers + mean_dev
         kl = np.maximum(mean_u - log_z, 0.0)
         var_u = np.maximum(second / z - mean_dev**2, 0.0)
+        skew_u = third / z - 3 * mean_dev * second / z + 2 * mean_dev**3
         bound = 16 * _EPS * (np.abs(mean_u) + np.abs(log_z) + np.abs(centers) + kl)
         return {"kl": kl, "win": win / z, "reward": reward / z, "mean_u": mean_u,
-                "var_u": var_u, "bound": bound}
+                "var_u": var_u, "skew_u": skew_u, "bound": bound}
 
     def precise(self, gamma: float):
         shift = max(self.mean_d, -700.0 / gamma) if gamma > 0 else self.mean_d
@@ -250,11 +253,50 @@ def _bracket_grid(tilt: _Tilt, targets: np.ndarray):
         extra = tilt.fast(np.exp(more), np.zeros(more.size))
         ts = np.concatenate((ts, more))
         res = {k: np.concatenate((res[k], extra[k])) for k in res}
+    for _ in range(_REFINE_ROUNDS):  # split intervals holding targets where log KL jumps
+        kl_grid = np.maximum.accumulate(res["kl"])
+        hits = np.unique(np.clip(np.searchsorted(kl_grid, targets), 1, ts.size - 1))
+        with np.errstate(divide="ignore"):
+            jump = np.log(kl_grid[hits]) - np.log(kl_grid[hits - 1])
+        coarse = hits[(jump > _REFINE_JUMP) & (ts[hits] - ts[hits - 1] > 1e-6)]
+        if coarse.size == 0:
+            break
+        width = ts[coarse] - ts[coarse - 1]
+        more = (ts[coarse - 1][:, None] + width[:, None] * np.array([0.25, 0.5, 0.75])).ravel()
+        extra = tilt.fast(np.exp(more), np.zeros(more.size))
+        ts = np.concatenate((ts, more))
+        keep = np.argsort(ts, kind="stable")
+        ts = ts[keep]
+        res = {k: np.concatenate((res[k], extra[k]))[keep] for k in res}
     return ts, res
+
+
+def _newton_step(res: dict, goal: np.ndarray, saturation: float) -> np.ndarray:
+    """Halley step in t = log gamma on log KL, or on log(sat - KL) near saturation.
+
+    ``dKL/dt = Var(u)`` and ``dVar(u)/dt = 2 Var(u) + k3(u)`` (third cumulant),
+    so one pass gives g, g' and g''; the step converges cubically. Near ``log(1/p_top)`` the KL flattens and its gap to
+    the saturation decays like ``gamma e^(-gamma delta)``: the log of the gap
+    is the nearly linear quantity there.
+    """
+    var = np.maximum(res["var_u"], 1e-300)
+    kl = np.maximum(res["kl"], 1e-300)
+    gap = np.maximum(saturation - res["kl"], 1e-300)
+    near = goal > 0.5 * saturation
+    dvar = 2 * var + res["skew_u"]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        g = np.where(near, np.log(gap) - np.log(saturation - goal), np.log(kl) - np.log(goal))
+        g1 = np.where(near, -var / gap, var / kl)
+        g2 = np.where(near, -dvar / gap - (var / gap) ** 2, dvar / kl - (var / kl) ** 2)
+        newton = g / g1
+        damping = 1.0 - 0.5 * newton * g2 / g1
+        halley = newton / damping
+    return np.where(np.isfinite(halley) & (damping > 0.5), halley, newton)
 
 
 def _solve_gammas(tilt: _Tilt, targets: np.ndarray) -> dict:
     """gamma (and KL, win, reward) of the tilt with KL == target, targets in (0, sat)."""
+    saturation = -math.log(tilt.mass[-1])
     ts, grid = _bracket_grid(tilt, targets)
     kl_grid = np.maximum.accumulate(grid["kl"])
     hi_idx = np.searchsorted(kl_grid, targets, side="left")
@@ -288,10 +330,7 @@ def _solve_gammas(tilt: _Tilt, targets: np.ndarray) -> dict:
         low = err < 0
         lo_t[active] = np.where(low, np.maximum(lo_t[active], t[active]), lo_t[active])
         hi_t[active] = np.where(low, hi_t[active], np.minimum(hi_t[active], t[active]))
-        step = (np.log(np.maximum(res["kl"], 1e-300)) - np.log(goal)) * res["kl"] / np.maximum(
-            res["var_u"], 1e-300
-        )
-        new_t = t[active] - step
+        new_t = t[active] - _newton_step(res, goal, saturation)
         inside = (new_t > lo_t[active]) & (new_t < hi_t[active])
         t[active] = np.where(inside, new_t, 0.5 * (lo_t[active] + hi_t[active]))
         mean_d[active] = res["mean_u"] / gamma
