@@ -25,7 +25,7 @@ def pyplot():
 
 
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf")
-BOUND_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.2}
+BOUND_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.2, "zorder": 5}
 
 
 def colour(i: int) -> str:
