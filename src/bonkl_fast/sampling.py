@@ -95,7 +95,8 @@ class _Progress:
         self.total, self.label, self.delay = total, label, delay
         self.stream = sys.stderr if stream is None else stream
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.start = self.last = time.perf_counter()
+        self.start = time.perf_counter()
+        self.last = -math.inf
         self.shown = False
 
     def update(self, done: int) -> None:
@@ -246,12 +247,17 @@ class SimulationResult:
     )
 
     def z_scores(self) -> dict[str, float]:
-        """``(estimate - exact) / se`` per quantity (0 when both differences and se are 0)."""
+        """``(estimate - exact) / se`` per quantity.
+
+        The denominator is ``hypot(se, 1e-12 * max(1, |exact|))``: when every
+        draw gives the same value (se = 0, e.g. n so large that the top level
+        always wins) the estimate and the exact value differ only by rounding.
+        """
         out = {}
         for _, name, exact in self._ROWS:
             diff = getattr(self, name) - getattr(self, exact)
-            se = getattr(self, name + "_se")
-            out[name] = diff / se if se > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
+            scale = math.hypot(getattr(self, name + "_se"), 1e-12 * max(1.0, abs(getattr(self, exact))))
+            out[name] = diff / scale
         return out
 
     def to_dict(self) -> dict:
