@@ -44,11 +44,16 @@ def _check_real_dtype(arr: np.ndarray, name: str) -> None:
 
 
 def _to_array(x, name: str) -> np.ndarray:
+    if x is None:
+        raise TypeError(f"{name} must be an array of real numbers, got None")
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of real numbers ({exc})") from None
     if arr.dtype == object:
+        for i, value in enumerate(arr.flat):
+            if value is None:  # astype(float) would quietly turn None into NaN
+                raise TypeError(f"{name} must be an array of real numbers, got None at index {i}")
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
