@@ -18,6 +18,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from . import _kernels_exact as kex
 from ._jit import jit, jit_parallel, prange
 
 SamplerArrays = namedtuple(
@@ -66,6 +67,27 @@ def best_of_n_tails(cum, tail, n):
     for level in range(cum.shape[0]):
         log_f = math.log(cum[level]) if cum[level] < 0.5 else math.log1p(-tail[level])
         out[level] = -math.expm1(n * log_f)
+    return out
+
+
+@jit
+def level_log_ratios(mass, cum, tail, n):
+    """Preconditions: levels as in _kernels_exact, n >= 1. log(w / q) per level (MATH §2).
+
+    ``log w = n log F + log1mexp(n log(G/F))`` and ``log q`` from the accurate
+    sums, the same terms the exact KL kernel sums, so the Monte Carlo mean
+    and the exact KL differ only by sampling noise.
+    """
+    out = np.empty(mass.shape[0])
+    below = 0.0
+    log_g = -math.inf
+    for level in range(mass.shape[0]):
+        log_f = kex.log_cdf(cum[level], tail[level])
+        c = kex.log_ratio(log_f, log_g, mass[level], cum[level]) if level > 0 else -math.inf
+        log_q = kex.log_mass(mass[level], below, tail[level])
+        out[level] = n * log_f + kex.log1mexp(n * c) - log_q
+        below = cum[level]
+        log_g = log_f
     return out
 
 

@@ -281,28 +281,40 @@ class SimulationResult:
         return "\n".join(lines)
 
 
+def _outcome_estimates(levels: Levels, n: int) -> np.ndarray:
+    """``kl_estimate(pi(y), n)`` per sorted outcome (0 where pi(y) = 0).
+
+    As in the exact expectation, ``1 - p`` of an outcome with ``p >= 1/2`` is
+    summed from the other masses rather than rounded from ``p``.
+    """
+    probs = levels.probs_sorted
+    out = np.zeros(probs.shape[0])
+    positive = probs > 0
+    out[positive] = kex.kl_estimate_many(probs[positive], np.full(int(positive.sum()), float(n)))
+    for i in np.flatnonzero(probs >= 0.5):
+        level = levels.level_of[i]
+        lo, hi = levels.start[level], levels.stop[level]
+        keep = (levels.cum[level - 1] if level > 0 else 0.0) + levels.tail[level]
+        keep += probs[lo:i].sum() + probs[i + 1 : hi].sum()
+        out[i] = kex.kl_estimate_complement(probs[i], keep, float(n))
+    return out
+
+
 def _exact_values(levels: Levels, n: int):
-    """Exact (KL, W, mean reward, E kl_estimate), per-level log(pi_n/pi), per-outcome estimator."""
+    """Exact (KL, W, mean reward, E kl_estimate) and the per-level log(pi_n / pi)."""
     ns = np.array([float(n)])
-    weights = kex.level_weights(levels.mass, levels.cum, levels.tail, float(n))
     kl, win = (float(v[0]) for v in kex.kl_win_many(levels.mass, levels.cum, levels.tail, ns))
     expected = float(
         kex.estimate_expected_many(
             levels.mass, levels.cum, levels.tail, levels.probs_sorted, levels.start, levels.stop, ns
         )[0]
     )
-    level_kl = np.full(weights.shape[0], -np.inf)
-    drawn = weights > 0
-    level_kl[drawn] = np.log(weights[drawn]) - np.log(levels.mass[drawn])
-    estimate = np.zeros(levels.probs_sorted.shape[0])
-    positive = levels.probs_sorted > 0
-    estimate[positive] = kex.kl_estimate_many(
-        levels.probs_sorted[positive], np.full(int(positive.sum()), float(n))
-    )
+    weights = kex.level_weights(levels.mass, levels.cum, levels.tail, float(n))
+    level_kl = ks.level_log_ratios(levels.mass, levels.cum, levels.tail, float(n))
     if n == 1:
         kl, win, expected, level_kl[:] = 0.0, 0.5, 0.0, 0.0
     exact = np.array([kl, win, float(np.sum(weights * levels.reward)), expected])
-    return exact, level_kl, estimate
+    return exact, level_kl
 
 
 def simulate_best_of_n(
@@ -353,7 +365,8 @@ def simulate_best_of_n(
     )
     if total < 2:
         raise ValueError(f"size must give at least 2 draws for a standard error, got {size!r}")
-    exact, level_kl, estimate = _exact_values(levels, n)
+    exact, level_kl = _exact_values(levels, n)
+    estimate = _outcome_estimates(levels, n)
     arrays = _sampler_arrays(levels, n)
     parts = [
         ks.simulate_chunks(seeds_part, chunk_len, count, n, direct, arrays, level_kl, estimate, exact)
