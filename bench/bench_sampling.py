@@ -1,0 +1,174 @@
+"""Benchmark of the Monte Carlo layer (issue 3): prints markdown tables and the machine line.
+
+    python bench/bench_sampling.py            # full run, a few minutes on 2 cores
+    python bench/bench_sampling.py --quick    # fewer repeats, smaller NumPy side
+
+Timings are medians of repeats after a warm-up call (compilation excluded; the cold
+and warm-cache first-call times are measured separately in fresh processes).
+
+* draws/s of ``sample_best_of_n`` for K in {10, 1e4, 1e6} and n in {2, 1e3, 1e9};
+* the same against the NumPy way a user writes at n = 1000,
+  ``rng.choice(K, size=(M, n), p=probs)`` then the argmax of the rewards along rows. The
+  NumPy side draws M * n reference samples, so it runs with a smaller M and the
+  comparison is per best-of-n draw (draws/s on both sides);
+* ``simulate_best_of_n`` on K = 1e5 with 1e6 draws: wall time;
+* ``method="direct"`` against the NumPy way at n in {4, 64}, same M on both sides.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numba
+import numpy as np
+
+from bonkl_fast.sampling import sample_best_of_n, simulate_best_of_n
+
+KS = (10, 10_000, 1_000_000)
+NS = (2, 1000, 10**9)
+
+
+def machine_line() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (
+        f"machine: {cpu}, {os.cpu_count()} logical CPUs, numba threads {numba.get_num_threads()}; "
+        f"Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}, "
+        f"{platform.system()} {platform.machine()}"
+    )
+
+
+def median_time(fn, repeats: int) -> float:
+    fn()  # warm-up (compilation, caches)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def reference(k: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    probs = rng.dirichlet(np.ones(k))
+    return probs, rng.permutation(k).astype(np.float64)  # distinct rewards, unsorted
+
+
+def numpy_best_of_n(probs, rewards, n, m, rng):
+    picks = rng.choice(probs.shape[0], size=(m, n), p=probs)
+    return picks[np.arange(m), rewards[picks].argmax(axis=1)]
+
+
+def fmt_rate(x: float) -> str:
+    return f"{x / 1e6:.2f} M/s" if x >= 1e6 else f"{x / 1e3:.2f} k/s"
+
+
+def bench_throughput(draws: int, numpy_m: int, repeats: int) -> list[str]:
+    rows = [
+        "| K | n = 2 | n = 1e3 | n = 1e9 | n=1e9 / n=2 | NumPy, n = 1e3 (M = %s) | speed-up at n = 1e3 |"
+        % f"{numpy_m:,}",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for k in KS:
+        probs, rewards = reference(k)
+        rates = {}
+        for n in NS:
+            t = median_time(lambda n=n: sample_best_of_n(probs, rewards, n, draws, rng=1), repeats)
+            rates[n] = draws / t
+        rng = np.random.default_rng(2)
+        t_np = median_time(lambda: numpy_best_of_n(probs, rewards, 1000, numpy_m, rng), repeats)
+        np_rate = numpy_m / t_np
+        rows.append(
+            f"| {k:.0e} | {fmt_rate(rates[2])} | {fmt_rate(rates[1000])} | {fmt_rate(rates[10**9])} "
+            f"| {rates[10**9] / rates[2]:.2f}x | {fmt_rate(np_rate)} | {rates[1000] / np_rate:,.0f}x |"
+        )
+    return rows
+
+
+def bench_simulate(repeats: int) -> list[str]:
+    probs, rewards = reference(100_000)
+    rows = ["| simulate_best_of_n, K = 1e5, 1e6 draws | n = 2 | n = 1e3 | n = 1e9 |", "|---|---|---|---|"]
+    cells = []
+    for n in NS:
+        t = median_time(lambda n=n: simulate_best_of_n(probs, rewards, n, 10**6, rng=3), repeats)
+        cells.append(f"{t * 1e3:.0f} ms")
+    rows.append("| wall time (inverse) | " + " | ".join(cells) + " |")
+    return rows
+
+
+def bench_direct(m: int, repeats: int) -> list[str]:
+    rows = [
+        f"| K | n | direct (M = {m:,}) | NumPy choice + argmax (same M) | direct / NumPy |",
+        "|---|---|---|---|---|",
+    ]
+    for k in (10, 10_000):
+        probs, rewards = reference(k)
+        for n in (4, 64):
+            t = median_time(lambda n=n: sample_best_of_n(probs, rewards, n, m, rng=4, method="direct"), repeats)
+            rng = np.random.default_rng(5)
+            t_np = median_time(lambda n=n: numpy_best_of_n(probs, rewards, n, m, rng), repeats)
+            rows.append(f"| {k:.0e} | {n} | {fmt_rate(m / t)} | {fmt_rate(m / t_np)} | {t_np / t:.1f}x faster |")
+    return rows
+
+
+COLD_SCRIPT = """
+import time
+start = time.perf_counter()
+import numpy as np
+from bonkl_fast.sampling import sample_best_of_n, simulate_best_of_n
+imported = time.perf_counter()
+sample_best_of_n([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], 4, 10, rng=0)
+sampled = time.perf_counter()
+simulate_best_of_n([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], 4, 10, rng=0)
+simulated = time.perf_counter()
+print(imported - start, sampled - imported, simulated - sampled)
+"""
+
+
+def bench_first_call() -> list[str]:
+    """Import and first calls in fresh processes: empty Numba cache, then warm cache."""
+    rows = [
+        "| fresh process | import | first sample_best_of_n | first simulate_best_of_n |",
+        "|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        for label in ("cold Numba cache", "warm Numba cache"):
+            out = subprocess.run([sys.executable, "-c", COLD_SCRIPT], env=env, check=True,
+                                 capture_output=True, text=True).stdout
+            a, b, c = (float(x) for x in out.split())
+            rows.append(f"| {label} | {a:.2f} s | {b:.2f} s | {c:.2f} s |")
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller sizes")
+    args = parser.parse_args()
+    repeats = 3 if args.quick else 5
+    draws = 2_000_000 if args.quick else 4_000_000
+    numpy_m = 500 if args.quick else 2_000
+    print(machine_line())
+    print(f"\nsample_best_of_n draws/s (medians of {repeats}, {draws:,} draws a call, inverse method)\n")
+    print("\n".join(bench_throughput(draws, numpy_m, repeats)))
+    print()
+    print("\n".join(bench_simulate(repeats)))
+    print()
+    print("\n".join(bench_direct(20_000 if args.quick else 100_000, repeats)))
+    print()
+    print("\n".join(bench_first_call()))
+
+
+if __name__ == "__main__":
+    main()
