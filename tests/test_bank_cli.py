@@ -1,0 +1,120 @@
+"""End-to-end tests of ``bonkl bank`` in a subprocess: output, files, exit codes, errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bonkl_fast.bank import bank_curves
+
+RNG = np.random.default_rng(2026)
+GROUPS = np.repeat(np.arange(12), 9)
+REWARDS = RNG.integers(0, 6, GROUPS.shape[0]).astype(float)
+LOGPROBS = np.round(-RNG.exponential(3.0, GROUPS.shape[0]), 6)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def warm_bank_kernels():
+    bank_curves([0.0, 1.0, 1.0], logprobs=[-1.0, -2.0, -3.0], groups=[0, 0, 1])
+
+
+def bonkl(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "bonkl_fast.cli", "bank", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+@pytest.fixture
+def bank_csv(tmp_path):
+    path = tmp_path / "bank.csv"
+    rows = "".join(f"{g},{r},{lp}\n" for g, r, lp in zip(GROUPS, REWARDS, LOGPROBS))
+    path.write_text("prompt_id,reward,logprob\n" + rows)
+    return path
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("bonkl bank: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def png_size(path):
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24]), len(data)
+
+
+def test_table_csv_and_plot(bank_csv, tmp_path):
+    out_csv, out_png = tmp_path / "out" / "curves.csv", tmp_path / "out" / "curves.png"
+    result = bonkl(bank_csv, "--csv", out_csv, "--plot", out_png, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "12 groups, 108 samples, N from 9 to 9" in result.stdout
+    assert "| n | groups | kl_bound | kl_estimate | kl_plugin | expected_reward | win_rate |" in result.stdout
+    expected = bank_curves(REWARDS, logprobs=LOGPROBS, groups=GROUPS)
+    with open(out_csv) as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["n"]) for r in rows] == list(range(1, 10))
+    for column, values in [("kl_estimate", expected.mean_kl_estimate),
+                           ("kl_plugin", expected.mean_kl_plugin),
+                           ("expected_reward", expected.mean_expected_reward),
+                           ("win_rate", expected.mean_win_rate),
+                           ("kl_bound", expected.kl_bound)]:
+        # equal up to rounding: a Numba cache compiled against an older core (caches do not
+        # track callee modules) may differ from a fresh compile in the last bit
+        np.testing.assert_allclose([float(r[column]) for r in rows], values, rtol=1e-14,
+                                   atol=1e-300, err_msg=column)
+    (width, height), size = png_size(out_png)
+    assert width >= 600 and height >= 400 and size > 20_000
+    # bonkl wrote these files: a rerun may replace them without --force
+    again = bonkl(bank_csv, "--csv", out_csv, "--ns", "1,3", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert out_csv.read_text().count("\n") == 3
+
+
+def test_refuses_to_overwrite_foreign_files(bank_csv, tmp_path):
+    mine = tmp_path / "mine.csv"
+    mine.write_text("keep me\n")
+    result = bonkl(bank_csv, "--csv", mine, cwd=tmp_path)
+    assert_one_line_error(result, "mine.csv exists and was not written by bonkl", "--force")
+    assert mine.read_text() == "keep me\n"
+    forced = bonkl(bank_csv, "--csv", mine, "--force", "--no-logprob", "--ns", "2", cwd=tmp_path)
+    assert forced.returncode == 0, forced.stderr
+    assert mine.read_text().splitlines()[0] == "n,groups,kl_bound,kl_plugin,expected_reward,win_rate"
+
+
+def test_jsonl_with_custom_columns(tmp_path):
+    path = tmp_path / "bank.jsonl"
+    path.write_text("".join(json.dumps({"q": f"q{g}", "score": r}) + "\n"
+                            for g, r in zip(GROUPS, REWARDS)))
+    result = bonkl(path, "--group-col", "q", "--reward-col", "score", "--no-logprob", "--ns", "1,2,9",
+                   cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "kl_estimate" not in result.stdout
+    assert result.stdout.count("\n") == 6  # summary, header, rule, three rows
+
+
+@pytest.mark.parametrize(
+    ("make", "extra", "fragments"),
+    [
+        (None, [], ["missing.csv: no such file"]),
+        ("prompt_id,reward,logprob\na,1,-1\nb,x,-2\n", [], ["row 2, line 3, column 'reward'", "'x'"]),
+        ("prompt_id,reward\na,1\n", [], ["no column 'logprob'", "--no-logprob"]),
+        ("prompt_id,reward,logprob\na,1,-1\na,2,-1\n", ["--ns", "1.5"], ["ns must be integers"]),
+        ("prompt_id,reward,logprob\na,1,-1\n", ["--plot", "x.svg"], ["x.svg", ".png"]),
+    ],
+)
+def test_errors_are_one_line(tmp_path, make, extra, fragments):
+    path = tmp_path / "missing.csv"
+    if make is not None:
+        path = tmp_path / "bank.csv"
+        path.write_text(make)
+    assert_one_line_error(bonkl(path, *extra, cwd=tmp_path), *fragments)
