@@ -113,14 +113,17 @@ def relative_entropy_term(x):
 def tilt_precise(d, mass, win, reward, gamma, shift):
     """Preconditions: as tilt_moments_many; gamma * (d - shift) <= 700 everywhere.
 
-    Two passes: ``log Z = log1p(sum q expm1(u))`` with ``u = gamma (d - shift)``,
-    then ``KL = sum q h(u - log Z)``, ``h(x) = x e^x - e^x + 1 >= 0`` (no
+    The reference is ``q / S``, ``S = sum q`` (1 only to rounding). Two passes:
+    ``log Z = log1p(sum q expm1(u) / S)`` with ``u = gamma (d - shift)``, then
+    ``KL = sum q h(u - log Z) / S``, ``h(x) = x e^x - e^x + 1 >= 0`` (no
     cancellation even for tiny KL). Returns ``(KL, win rate, reward, var u)``.
     """
-    zm1, zc = 0.0, 0.0
+    zm1, zc, total, tc = 0.0, 0.0, 0.0, 0.0
     for level in range(mass.shape[0]):
         zm1, zc = neumaier_add(zm1, zc, mass[level] * math.expm1(gamma * (d[level] - shift)))
-    log_z = math.log1p(zm1 + zc)
+        total, tc = neumaier_add(total, tc, mass[level])
+    total += tc
+    log_z = math.log1p((zm1 + zc) / total)
     acc = np.zeros(5)
     comp = np.zeros(5)
     for level in range(mass.shape[0]):
@@ -132,9 +135,9 @@ def tilt_precise(d, mass, win, reward, gamma, shift):
         acc[2], comp[2] = neumaier_add(acc[2], comp[2], w * reward[level])
         acc[3], comp[3] = neumaier_add(acc[3], comp[3], w * u)
         acc[4], comp[4] = neumaier_add(acc[4], comp[4], w * u * u)
-    total = acc + comp
-    mean_u = total[3]
-    return total[0], total[1], total[2], max(total[4] - mean_u * mean_u, 0.0)
+    sums = (acc + comp) / total
+    mean_u = sums[3]
+    return sums[0], sums[1], sums[2], max(sums[4] - mean_u * mean_u, 0.0)
 
 
 @jit

@@ -192,6 +192,7 @@ class _Tilt:
     reward: np.ndarray
     mean_d: float
     var_d: float
+    log_total: float  # log(sum q): the reference is q / sum q, sum q = 1 only to rounding
 
     @classmethod
     def build(cls, levels: Levels, kind: str) -> _Tilt:
@@ -206,7 +207,8 @@ class _Tilt:
         d = -gap / span if span > 0 else np.zeros_like(gap)
         mean_d = float(np.sum(q * d))
         var_d = float(np.sum(q * (d - mean_d) ** 2))
-        return cls(d, span, q, _win_scores(levels), levels.reward, mean_d, var_d)
+        log_total = math.log(math.fsum(q))
+        return cls(d, span, q, _win_scores(levels), levels.reward, mean_d, var_d, log_total)
 
     def level_mass(self, gamma: float) -> np.ndarray:
         log_w = np.log(self.mass) + gamma * self.d  # top level: log q_top, so Z >= q_top
@@ -222,7 +224,7 @@ class _Tilt:
         log_z = np.log(z)
         mean_dev = first / z
         mean_u = centers + mean_dev
-        kl = np.maximum(mean_u - log_z, 0.0)
+        kl = np.maximum(mean_u - log_z + self.log_total, 0.0)
         var_u = np.maximum(second / z - mean_dev**2, 0.0)
         skew_u = third / z - 3 * mean_dev * second / z + 2 * mean_dev**3
         bound = 16 * _EPS * (np.abs(mean_u) + np.abs(log_z) + np.abs(centers) + kl)
@@ -315,6 +317,7 @@ def _solve_gammas(tilt: _Tilt, targets: np.ndarray) -> dict:
     t = np.where((t > lo_t) & (t < hi_t), t, lo_t + s * (hi_t - lo_t))
     mean_d = np.interp(t, ts, grid["mean_u"] / np.exp(ts))
     out = {k: np.zeros(targets.size) for k in ("gamma", "kl", "win", "reward")}
+    trusted = np.zeros(targets.size, dtype=bool)  # fast one-pass value accurate to the tolerance
     active = np.arange(targets.size)
     for _ in range(100):
         if active.size == 0:
@@ -323,7 +326,9 @@ def _solve_gammas(tilt: _Tilt, targets: np.ndarray) -> dict:
         res = tilt.fast(gamma, gamma * mean_d[active])
         goal = targets[active]
         err = res["kl"] - goal
-        done = (np.abs(err) <= _KL_RTOL * goal) | (res["bound"] > _KL_RTOL * goal)
+        reliable = res["bound"] <= 0.1 * _KL_RTOL * goal
+        done = (np.abs(err) <= _KL_RTOL * goal) | ~reliable
+        trusted[active[done]] = reliable[done]
         for key in ("kl", "win", "reward"):
             out[key][active[done]] = res[key][done]
         out["gamma"][active[done]] = gamma[done]
@@ -335,15 +340,15 @@ def _solve_gammas(tilt: _Tilt, targets: np.ndarray) -> dict:
         t[active] = np.where(inside, new_t, 0.5 * (lo_t[active] + hi_t[active]))
         mean_d[active] = res["mean_u"] / gamma
         active = active[~done]
-    imprecise = np.flatnonzero(
-        np.abs(out["kl"] - targets) > _KL_RTOL * targets
-    )
+    imprecise = np.flatnonzero(~trusted | (np.abs(out["kl"] - targets) > _KL_RTOL * targets))
     for i in imprecise:  # tiny KL (or no convergence): two-pass evaluation, Newton in log gamma
-        _refine_precise(tilt, float(targets[i]), float(lo_t[i]), float(hi_t[i]), float(t[i]), out, i)
+        _refine_precise(tilt, float(targets[i]), float(t[i]), out, i)
     return out
 
 
-def _refine_precise(tilt: _Tilt, goal: float, lo: float, hi: float, t: float, out: dict, i: int):
+def _refine_precise(tilt: _Tilt, goal: float, t: float, out: dict, i: int):
+    """Newton in log gamma with the two-pass kernel; bracket from its own values only."""
+    lo, hi = -math.inf, math.inf
     for _ in range(200):
         gamma = math.exp(t)
         kl, win, reward, var_u = tilt.precise(gamma)
@@ -351,8 +356,11 @@ def _refine_precise(tilt: _Tilt, goal: float, lo: float, hi: float, t: float, ou
         if abs(kl - goal) <= _KL_RTOL * goal or hi - lo <= 4 * _EPS * max(abs(t), 1.0):
             return
         lo, hi = (max(lo, t), hi) if kl < goal else (lo, min(hi, t))
-        new_t = t - (math.log(max(kl, 1e-300)) - math.log(goal)) * kl / max(var_u, 1e-300)
-        t = new_t if lo < new_t < hi else 0.5 * (lo + hi)
+        step = (math.log(max(kl, 1e-300)) - math.log(goal)) * kl / max(var_u, 1e-300)
+        new_t = t - max(min(step, 2.0), -2.0)
+        if not lo < new_t < hi:
+            new_t = 0.5 * (lo + hi) if math.isfinite(lo + hi) else (lo + 1.0 if hi == math.inf else hi - 1.0)
+        t = new_t
 
 
 def _as_beta(beta) -> float:
