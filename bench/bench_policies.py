@@ -1,0 +1,171 @@
+"""Benchmark of ``frontier`` (issue 5): K = 1e6 outcomes, 50 values of n.
+
+Run ``python bench/bench_policies.py`` (``--quick``: K = 1e5, 3 repeats). Prints a
+machine line and markdown tables: the median wall time of ``frontier`` over
+repeats, and the same computation split into its parts (sorting and merging,
+best-of-n for all n, rewind-and-repeat, the two tilt solves) so the share of
+the tilt solves is visible.
+
+Baseline: what a user would write for one tilt solve, ``scipy.optimize.brentq``
+on log beta with a NumPy log-sum-exp KL (one O(K) NumPy evaluation per
+iteration), timed on a few targets and reported per target next to ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+from scipy.optimize import brentq
+
+from bonkl_fast import _kernels_policies as kern
+from bonkl_fast import policies
+from bonkl_fast._levels import prepare_levels
+
+
+def machine_line():
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"numpy {np.__version__}, numba {numba.__version__}"
+    )
+
+
+def references(size, rng):
+    return {
+        "Dirichlet(1), normal rewards": (rng.dirichlet(np.ones(size)), rng.normal(size=size)),
+        "uniform, distinct rewards": (np.full(size, 1.0 / size), rng.permutation(size).astype(float)),
+        "Dirichlet(0.3), rewards rounded (ties)": (
+            rng.dirichlet(np.full(size, 0.3)),
+            np.round(rng.normal(size=size), 3),
+        ),
+    }
+
+
+def parts(probs, rewards, ns):
+    """frontier's steps, timed one by one (same calls as policies.frontier)."""
+    clock = {}
+    start = time.perf_counter()
+    levels = prepare_levels(probs, rewards)
+    clock["sort + merge levels"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    order = np.argsort(ns, kind="stable")
+    summary = kern.bon_summary_many(levels.mass, levels.cum, levels.tail, levels.reward, ns[order])
+    clock["best-of-n, all n (one pass)"] = time.perf_counter() - start
+    saturation = -math.log(levels.p_top)
+    bon_kl = np.minimum(np.maximum(summary[0], 0.0), saturation)
+    bon_kl[ns[order] == 1.0] = 0.0
+
+    start = time.perf_counter()
+    suffix = policies._suffix_sums(levels)
+    policies._rewind_summary(levels, 1.0 / ns, suffix)
+    alphas = np.array([
+        policies._rewind_alpha_for_kl(levels, k) if k < saturation * (1 - 1e-13) else levels.p_top
+        for k in bon_kl
+    ])
+    policies._rewind_summary(levels, alphas, suffix)
+    clock["rewind-and-repeat (cost and equal KL)"] = time.perf_counter() - start
+
+    for kind in ("win_rate", "reward"):
+        start = time.perf_counter()
+        policies._tilts_at(policies._Tilt.build(levels, kind), bon_kl, saturation)
+        clock[f"{kind} tilt solve (50 targets)"] = time.perf_counter() - start
+    return clock, bon_kl, levels
+
+
+def numpy_tilt_solve(levels, kind, target):
+    """brentq on log beta, each step a NumPy log-sum-exp KL over all levels."""
+    q = levels.mass
+    score = levels.cum - 0.5 * q if kind == "win_rate" else levels.reward
+    score = score - score.max()
+    log_q = np.log(q)
+
+    def excess(log_beta):
+        log_w = log_q + math.exp(log_beta) * score
+        top = log_w.max()
+        log_z = top + math.log(np.sum(np.exp(log_w - top)))
+        w = np.exp(log_w - log_z)
+        return float(np.sum(w * (log_w - log_z - log_q))) - target
+
+    return brentq(excess, -30.0, 40.0, xtol=1e-14, rtol=1e-15)
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="K = 1e5 and 3 repeats")
+    parser.add_argument("--repeats", type=int, default=None)
+    args = parser.parse_args()
+    size = 10**5 if args.quick else 10**6
+    repeats = args.repeats or (3 if args.quick else 5)
+    rng = np.random.default_rng(20261127)
+    ns = np.unique(np.round(np.logspace(0, 6, 61)))[:50].astype(float)
+    print(machine_line())
+    print(f"K = {size:.0e}, {ns.size} values of n from {ns[0]:g} to {ns[-1]:g}, "
+          f"median of {repeats} repeats\n")
+
+    warm = references(200, np.random.default_rng(0))
+    for p, r in warm.values():
+        policies.frontier(p, r, ns)
+
+    rows = []
+    part_tables = []
+    for name, (p, r) in references(size, rng).items():
+        totals = []
+        clocks = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            policies.frontier(p, r, ns)
+            totals.append(time.perf_counter() - start)
+            clocks.append(parts(p, r, ns)[0])
+        clock = {key: median([c[key] for c in clocks]) for key in clocks[0]}
+        tilt = sum(v for k, v in clock.items() if "tilt" in k)
+        parts_total = sum(clock.values())
+        _, bon_kl, levels = parts(p, r, ns)
+        targets = bon_kl[(bon_kl > 0) & (bon_kl < -math.log(levels.p_top) * (1 - 1e-13))]
+        picks = targets[np.linspace(0, targets.size - 1, 3).astype(int)]
+        naive = []
+        for kind in ("win_rate", "reward"):
+            for target in picks:
+                start = time.perf_counter()
+                numpy_tilt_solve(levels, kind, float(target))
+                naive.append(time.perf_counter() - start)
+        ours_per_target = tilt / (2 * ns.size)
+        rows.append((name, levels.mass.size, median(totals), tilt, tilt / parts_total,
+                     ours_per_target, median(naive)))
+        part_tables.append((name, clock, parts_total))
+
+    print("| reference | levels | frontier (median) | tilt solves | tilt share | "
+          "tilt solve per target | NumPy+brentq per target | ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, levels_count, total, tilt, share, ours, naive in rows:
+        print(f"| {name} | {levels_count:,} | {total:.2f} s | {tilt:.2f} s | {share:.0%} | "
+              f"{ours * 1e3:.1f} ms | {naive * 1e3:.0f} ms | {naive / ours:.0f}x |")
+    for name, clock, parts_total in part_tables:
+        print(f"\nparts, {name} (medians; sum {parts_total:.2f} s)\n")
+        print("| part | time | share |")
+        print("|---|---|---|")
+        for key, value in clock.items():
+            print(f"| {key} | {value:.3f} s | {value / parts_total:.0%} |")
+
+
+if __name__ == "__main__":
+    main()
