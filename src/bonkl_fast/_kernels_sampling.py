@@ -8,7 +8,8 @@ so results do not depend on the number of threads. Uniforms are the top 53
 bits: ``u = k * 2**-53`` with ``k`` uniform on ``0 .. 2**53 - 1``.
 
 The sampler arrays travel as one :class:`SamplerArrays` named tuple, in the
-sorted-by-reward order of :class:`bonkl_fast._levels.Levels`.
+sorted-by-reward order of :class:`bonkl_fast._levels.Levels`; fields a
+kernel call does not use may be empty arrays.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ SamplerArrays = namedtuple(
         "bon_guide",  # guide table of bon_tail (see build_guide)
         "ref_tail",  # per level: S = 1 - F, reference mass strictly above; last 0
         "ref_guide",  # guide table of ref_tail
+        "pick",  # per level: index_map[i] of its only outcome i with p > 0, -1 if several
         "start",  # per level: first sorted outcome
         "stop",  # per level: one past the last sorted outcome
         "within_cum",  # per sorted outcome: inclusive sum of probs from its level's start
@@ -35,7 +37,7 @@ SamplerArrays = namedtuple(
         "probs",  # per sorted outcome: probability
         "rewards",  # per sorted outcome: reward
         "level_of",  # per sorted outcome: level, -1 for zero-mass levels
-        "index_map",  # per sorted outcome: index in the caller's order
+        "index_map",  # per sorted outcome: the index a draw returns (caller's order or sorted)
     ],
 )
 
@@ -163,24 +165,24 @@ def level_cumsums(probs_sorted, start, stop):
 
 
 @jit
-def draw_inverse(state, bon_tail, bon_guide, start, stop, within_cum, probs):
+def draw_inverse(state, bon_tail, bon_guide, pick, start, stop, within_cum, probs, index_map):
     """Preconditions: SamplerArrays fields for this n. One best-of-n draw by MATH §6.
 
     With U = 1 - u uniform, MATH §6 takes ``t = -expm1(log(U) / n)`` and the
     lowest level with ``S <= t``. Since ``t >= S`` iff ``u >= 1 - F**n``, the
     same level is the lowest with ``bon_tail <= u``: the monotone map is
-    applied once to the L thresholds instead of to every uniform. A level
-    with several outcomes takes a second uniform to pick one in proportion to
-    probs. Returns (state, sorted index, level).
+    applied once to the L thresholds instead of to every uniform. A level with
+    one outcome of positive probability returns ``pick[level]``; otherwise a
+    second uniform picks the outcome in proportion to probs. Returns (state,
+    index_map of the outcome, level).
     """
     state, u = next_uniform(state)
     level = tail_search(bon_tail, bon_guide, u)
-    lo = start[level]
-    hi = stop[level]
-    if hi - lo == 1:
-        return state, lo, level
-    state, u = next_uniform(state)
-    return state, search_cumulative(within_cum, probs, lo, hi, u), level
+    index = pick[level]
+    if index < 0:
+        state, u = next_uniform(state)
+        index = index_map[search_cumulative(within_cum, probs, start[level], stop[level], u)]
+    return state, index, level
 
 
 @jit
@@ -214,12 +216,12 @@ def draw_direct(state, n, cum, probs, rewards):
 def sample_chunks(seeds, chunk_len, out, n, direct, a):
     """Preconditions: a a SamplerArrays for this n, len(seeds) = ceil(len(out) / chunk_len).
 
-    Fills ``out`` with best-of-n draws (caller's indices); chunk c covers
-    ``out[c*chunk_len : (c+1)*chunk_len]`` from seed c, whatever the thread.
-    The named tuple is unpacked first: handing it whole to the per-draw
-    helpers costs about 20 ns a draw.
+    Fills ``out`` with best-of-n draws (``a.index_map`` of the outcomes);
+    chunk c covers ``out[c*chunk_len : (c+1)*chunk_len]`` from seed c,
+    whatever the thread. The named tuple is unpacked first: handing it whole
+    to the per-draw helpers costs about 20 ns a draw.
     """
-    bon_tail, bon_guide, start, stop = a.bon_tail, a.bon_guide, a.start, a.stop
+    bon_tail, bon_guide, pick, start, stop = a.bon_tail, a.bon_guide, a.pick, a.start, a.stop
     within_cum, cum, probs, rewards, index_map = a.within_cum, a.cum, a.probs, a.rewards, a.index_map
     size = out.shape[0]
     for c in prange(seeds.shape[0]):
@@ -227,9 +229,12 @@ def sample_chunks(seeds, chunk_len, out, n, direct, a):
         for i in range(c * chunk_len, min((c + 1) * chunk_len, size)):
             if direct:
                 state, j = draw_direct(state, n, cum, probs, rewards)
+                out[i] = index_map[j]
             else:
-                state, j, _ = draw_inverse(state, bon_tail, bon_guide, start, stop, within_cum, probs)
-            out[i] = index_map[j]
+                state, index, _ = draw_inverse(
+                    state, bon_tail, bon_guide, pick, start, stop, within_cum, probs, index_map
+                )
+                out[i] = index
 
 
 @jit
@@ -244,16 +249,16 @@ def add_centred(sums, x, shift):
 
 @jit_parallel
 def simulate_chunks(seeds, chunk_len, size, n, direct, a, level_kl, outcome_estimate, shift):
-    """Preconditions: as sample_chunks, len(seeds) = ceil(size / chunk_len), len(shift) = 4.
+    """Preconditions: as sample_chunks with index_map the identity, len(shift) = 4.
 
     Per chunk, sums of ``x - shift`` and ``(x - shift)**2`` over its draws of
     x = (log pi_n/pi of the draw's level, win against one independent
     reference draw with ties 1/2, reward, estimator value of the outcome).
     Returns an array (chunks, 8): the 4 sums then the 4 sums of squares.
     """
-    bon_tail, bon_guide, start, stop = a.bon_tail, a.bon_guide, a.start, a.stop
+    bon_tail, bon_guide, pick, start, stop = a.bon_tail, a.bon_guide, a.pick, a.start, a.stop
     within_cum, cum, probs, rewards, level_of = a.within_cum, a.cum, a.probs, a.rewards, a.level_of
-    ref_tail, ref_guide = a.ref_tail, a.ref_guide
+    ref_tail, ref_guide, index_map = a.ref_tail, a.ref_guide, a.index_map
     sums = np.zeros((seeds.shape[0], 8))
     for c in prange(seeds.shape[0]):
         state = seeds[c]
@@ -263,7 +268,9 @@ def simulate_chunks(seeds, chunk_len, size, n, direct, a, level_kl, outcome_esti
                 state, j = draw_direct(state, n, cum, probs, rewards)
                 level = level_of[j]
             else:
-                state, j, level = draw_inverse(state, bon_tail, bon_guide, start, stop, within_cum, probs)
+                state, j, level = draw_inverse(
+                    state, bon_tail, bon_guide, pick, start, stop, within_cum, probs, index_map
+                )
             state, u = next_uniform(state)
             other = tail_search(ref_tail, ref_guide, u)  # level of one reference draw
             x[0] = level_kl[level]

@@ -58,7 +58,7 @@ def _check_method(method) -> bool:
 
 def _chunk_len(n: int, direct: bool) -> int:
     """Draws per chunk: fixed by n and the method only, never by the thread count."""
-    return min(CHUNK_LEN, max(64, CHUNK_LEN // n)) if direct else CHUNK_LEN
+    return min(CHUNK_LEN, max(1, CHUNK_LEN // n)) if direct else CHUNK_LEN
 
 
 def _guide_buckets(levels: int) -> int:
@@ -66,26 +66,49 @@ def _guide_buckets(levels: int) -> int:
     return 1 << min(max(levels - 1, 1).bit_length(), 18)
 
 
-def _sampler_arrays(levels: Levels, n: int) -> ks.SamplerArrays:
+_NO_FLOATS = np.empty(0)
+_NO_INTS = np.empty(0, dtype=np.int64)
+
+
+def _single_outcomes(levels: Levels) -> np.ndarray:
+    """Per level: sorted index of its only outcome of positive probability, -1 if several."""
+    positive = np.flatnonzero(levels.probs_sorted > 0)
+    level = levels.level_of[positive]
+    counts = np.bincount(level, minlength=levels.mass.shape[0])
+    single = np.full(levels.mass.shape[0], -1, dtype=np.int64)
+    alone = counts[level] == 1
+    single[level[alone]] = positive[alone]
+    return single
+
+
+def _sampler_arrays(levels: Levels, n: int, direct: bool, simulate: bool) -> ks.SamplerArrays:
+    """The arrays the kernels need (others left empty).
+
+    Draws return the caller's indices for sampling, sorted indices for simulation.
+    """
     size = levels.probs_sorted.shape[0]
-    order = np.arange(size) if levels.order is None else levels.order.astype(np.int64, copy=False)
+    sorted_index = np.arange(size)
+    order = sorted_index if levels.order is None else levels.order.astype(np.int64, copy=False)
+    index_map = sorted_index if simulate else order
     probs = levels.probs_sorted
     buckets = _guide_buckets(levels.mass.shape[0])
-    bon_tail = ks.best_of_n_tails(levels.cum, levels.tail, float(n))
-    return ks.SamplerArrays(
-        bon_tail=bon_tail,
-        bon_guide=ks.build_guide(bon_tail, buckets),
-        ref_tail=levels.tail,
-        ref_guide=ks.build_guide(levels.tail, buckets),
-        start=levels.start,
-        stop=levels.stop,
-        within_cum=ks.level_cumsums(probs, levels.start, levels.stop),
-        cum=np.cumsum(probs),
-        probs=probs,
-        rewards=np.ascontiguousarray(levels.rewards[order]),
-        level_of=levels.level_of,
-        index_map=order,
-    )
+    arrays = dict.fromkeys(ks.SamplerArrays._fields, _NO_FLOATS)
+    arrays.update(probs=probs, index_map=index_map, level_of=levels.level_of)
+    arrays.update(pick=_NO_INTS, start=levels.start, stop=levels.stop, bon_guide=_NO_INTS)
+    arrays.update(ref_guide=_NO_INTS)
+    if direct or simulate:
+        arrays["rewards"] = np.ascontiguousarray(levels.rewards[order])
+    if direct:
+        arrays["cum"] = np.cumsum(probs)
+    else:
+        bon_tail = ks.best_of_n_tails(levels.cum, levels.tail, float(n))
+        single = _single_outcomes(levels)
+        pick = np.where(single >= 0, index_map[np.maximum(single, 0)], -1)
+        arrays.update(bon_tail=bon_tail, bon_guide=ks.build_guide(bon_tail, buckets), pick=pick)
+        arrays["within_cum"] = ks.level_cumsums(probs, levels.start, levels.stop)
+    if simulate:
+        arrays.update(ref_tail=levels.tail, ref_guide=ks.build_guide(levels.tail, buckets))
+    return ks.SamplerArrays(**arrays)
 
 
 class _Progress:
@@ -195,7 +218,10 @@ def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", nor
     Examples
     --------
     >>> sample_best_of_n([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], n=4, size=8, rng=0)
-    array([2, 1, 2, 1, 2, 2, 2, 2])
+    array([1, 1, 1, 2, 1, 2, 1, 1])
+    >>> draws = sample_best_of_n([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], n=4, size=10**6, rng=0)
+    >>> (np.bincount(draws) / draws.size).round(3)  # bon_pmf: 0.0625, 0.3471, 0.5904
+    array([0.063, 0.347, 0.59 ])
     >>> draws = sample_best_of_n([0.5, 0.5], [0.0, 1.0], n=10**12, size=(2, 3), rng=1)
     >>> draws.tolist()  # outcome 1 wins unless all 10**12 draws are outcome 0
     [[1, 1, 1], [1, 1, 1]]
@@ -205,7 +231,7 @@ def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", nor
     )
     out = np.empty(total, dtype=np.int64)
     if total:
-        ks.sample_chunks(seeds, chunk_len, out, n, direct, _sampler_arrays(levels, n))
+        ks.sample_chunks(seeds, chunk_len, out, n, direct, _sampler_arrays(levels, n, direct, False))
     return out.reshape(shape)
 
 
@@ -352,10 +378,10 @@ def simulate_best_of_n(
     >>> print(result)
     best-of-n Monte Carlo: n = 4, 100,000 draws, method inverse
     quantity            estimate  std. error         exact      z
-    KL (nats)           0.502969     0.0012      0.504041  -0.89
-    win rate            0.781567     0.00061      0.781864  -0.49
-    mean reward          2.48412      0.002       2.48465  -0.26
-    KL estimator        0.634749     0.0012      0.636069  -1.09
+    KL (nats)           0.560721      0.0026      0.559751   0.38
+    win rate             0.77233      0.0011        0.7726  -0.25
+    mean reward          2.52895      0.0019        2.5279   0.54
+    KL estimator        0.609524     9.7e-05        0.6095   0.25
     folklore KL log n - (n-1)/n = 0.636294
     >>> abs(result.z_scores()["kl"]) < 4
     True
@@ -367,7 +393,7 @@ def simulate_best_of_n(
         raise ValueError(f"size must give at least 2 draws for a standard error, got {size!r}")
     exact, level_kl = _exact_values(levels, n)
     estimate = _outcome_estimates(levels, n)
-    arrays = _sampler_arrays(levels, n)
+    arrays = _sampler_arrays(levels, n, direct, True)
     parts = [
         ks.simulate_chunks(seeds_part, chunk_len, count, n, direct, arrays, level_kl, estimate, exact)
         for seeds_part, _, count in _batches(seeds, chunk_len, total, n if direct else 1, progress)
