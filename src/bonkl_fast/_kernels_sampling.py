@@ -67,8 +67,7 @@ def best_of_n_tails(cum, tail, n):
     """
     out = np.empty(cum.shape[0])
     for level in range(cum.shape[0]):
-        log_f = math.log(cum[level]) if cum[level] < 0.5 else math.log1p(-tail[level])
-        out[level] = -math.expm1(n * log_f)
+        out[level] = -math.expm1(n * kex.log_cdf(cum[level], tail[level]))
     return out
 
 

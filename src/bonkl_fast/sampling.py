@@ -206,14 +206,20 @@ def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", nor
 
     Notes
     -----
-    With ``u`` uniform, ``t = -expm1(log1p(-u) / n)`` is the reference mass
-    above the maximum of n uniforms, exact in relative precision at any n; the
-    selected level is the lowest with tail mass ``S <= t`` (binary search),
-    so ``P(level <= l) = F_l**n``. A level holding several outcomes takes a
+    MATH §6: with ``U`` uniform, ``t = -expm1(log(U) / n)`` is the reference
+    mass above the maximum of n uniforms and the draw's level is the lowest
+    with tail ``S <= t``, so ``P(level <= l) = F_l**n``. The kernel applies
+    the monotone map to the L thresholds once instead of to every uniform:
+    with ``u = 1 - U``, ``t >= S_l`` iff ``u >= 1 - F_l**n``, and the
+    best-of-n tails ``1 - F_l**n = -expm1(n log F_l)`` keep full relative
+    precision at any n. One uniform per draw then finds the level by a guide
+    table and a binary search (O(1) expected, O(log K) at worst, independent
+    of n); a level holding several outcomes of positive probability takes a
     second uniform to pick one in proportion to ``probs``. Uniforms have 53
-    bits, so probabilities below about 1e-16 per draw are not resolved.
-    Chunks of 65536 draws run in parallel, each from its own seed: results
-    do not depend on the number of threads.
+    bits, so outcomes of best-of-n probability below about 1e-16 are not
+    resolved. Chunks of 65536 draws run in parallel, each from its own seed:
+    results do not depend on the number of threads. Setup costs O(K log K)
+    (sorting) per call; ``"direct"`` costs O(n log K) per draw.
 
     Examples
     --------
