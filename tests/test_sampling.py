@@ -329,3 +329,46 @@ def test_check_random_state_and_seeds():
     seeds = chunk_seeds(np.random.default_rng(0), 1000)
     assert seeds.dtype == np.uint64 and np.unique(seeds).size == 1000
     assert seeds.max() > np.uint64(1) << np.uint64(63)  # the full 64-bit range is used
+
+
+# --- kernels against plain references ----------------------------------------------------
+
+
+def test_guided_tail_search_matches_searchsorted():
+    from bonkl_fast import _kernels_sampling as ks
+
+    rng = np.random.default_rng(14)
+    tails = np.concatenate([np.sort(rng.random(100_000))[::-1], [0.0]])
+    tails[10:20] = tails[10]  # runs of equal thresholds
+    for buckets in (1, 2**10, 2**17):  # fewer and more buckets than levels
+        guide = ks.build_guide(tails, buckets)
+        us = np.concatenate([rng.random(2000), tails[::997], [0.0, 1.0 - 2.0**-53]])
+        expected = np.searchsorted(-tails, -us, side="left")  # lowest l with tails[l] <= u
+        got = np.array([ks.tail_search(tails, guide, u) for u in us])
+        assert np.array_equal(got, expected), buckets
+
+
+def test_inverse_cdf_never_returns_zero_probability_outcomes():
+    from bonkl_fast import _kernels_sampling as ks
+
+    probs = np.array([0.0, 0.25, 0.0, 0.75, 0.0, 0.0])
+    cum = np.cumsum(probs)
+    top_u = 1.0 - 2.0**-53
+    picks = {ks.search_cumulative(cum, probs, 0, probs.size, u) for u in (0.0, 0.25, 0.2499, top_u)}
+    assert picks == {1, 3}
+    assert ks.search_cumulative(cum, probs, 0, probs.size, top_u) == 3
+    assert ks.search_cumulative(cum, probs, 0, 3, top_u) == 1  # a range ending in zeros
+
+
+def test_many_levels_with_ties_match_bon_pmf():
+    """K = 3000 outcomes in 300 tied levels (guide buckets over many levels), n = 20."""
+    rng = np.random.default_rng(15)
+    probs = rng.dirichlet(np.full(3000, 0.5))
+    rewards = rng.integers(0, 300, size=3000).astype(float)
+    draws = sample_best_of_n(probs, rewards, 20, 400_000, rng=16)
+    pmf = bon_pmf(probs, rewards, 20)
+    # compare per reward level (enough counts per bin), then within the top levels per outcome
+    level_of = np.unique(rewards, return_inverse=True)[1]
+    level_pmf = np.bincount(level_of, weights=pmf)
+    assert goodness_of_fit(level_of[draws], level_pmf) > ALPHA
+    assert goodness_of_fit(draws, pmf) > ALPHA
