@@ -51,15 +51,19 @@ def bon_summary_many(mass, cum, tail, reward, ns):
 
 
 @jit
-def tilt_moments_many(d, mass, win, reward, gammas, centers):
-    """Preconditions: d ascending, d <= 0, d[-1] == 0; gammas >= 0.
+def tilt_moments_many(d, mass, win, reward, gammas, centers, block_log_max, floors):
+    """Preconditions: d ascending, d <= 0, d[-1] == 0; gammas >= 0; block_log_max[b]
+    = max log q over levels 256 b .. 256 b + 255.
 
     One pass for all gammas, weights ``q exp(u)`` with ``u = gamma * d <= 0``.
     Returns rows ``(Z, sum q e^u (u - c), sum q e^u (u - c)^2, sum q e^u win,
     sum q e^u reward, sum q e^u (u - c)^3)`` per gamma, ``c`` the given centre. Levels are taken in
     blocks of 256 with plain register accumulators (rounding error at most
     256 ulps of the block's absolute sum, about 1e-16 relative in practice);
-    block sums are added with Neumaier.
+    block sums are added with Neumaier. A block whose largest possible weight
+    ``max q * exp(gamma * d_last)`` is below ``exp(floors[j])`` is skipped (the
+    caller sets the floor so that all skipped terms together stay below 1e-20
+    of the result).
     """
     m = gammas.shape[0]
     size = mass.shape[0]
@@ -70,8 +74,8 @@ def tilt_moments_many(d, mass, win, reward, gammas, centers):
         for j in range(m):
             gamma = gammas[j]
             center = centers[j]
-            if gamma * d[last - 1] < EXP_UNDERFLOW:
-                continue  # d ascending: the whole block underflows
+            if block_log_max[first // 256] + gamma * d[last - 1] < floors[j]:
+                continue  # d ascending: every weight of the block is negligible
             z, dev1, dev2, w_sum, r_sum, dev3 = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
             for level in range(first, last):
                 u = gamma * d[level]

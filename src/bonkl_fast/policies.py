@@ -33,7 +33,7 @@ __all__ = [
 
 _EPS = np.finfo(np.float64).eps
 _KL_RTOL = 1e-11  # tilt solves stop when |KL - target| <= _KL_RTOL * target
-_REFINE_JUMP = 0.25  # bracketing grid: split intervals where log KL grows by more
+_REFINE_JUMP = 0.5  # bracketing grid: split intervals where log KL grows by more
 _REFINE_ROUNDS = 6
 
 
@@ -193,6 +193,7 @@ class _Tilt:
     mean_d: float
     var_d: float
     log_total: float  # log(sum q): the reference is q / sum q, sum q = 1 only to rounding
+    block_log_max: np.ndarray  # max log q per block of 256 levels (for skipping in the kernel)
 
     @classmethod
     def build(cls, levels: Levels, kind: str) -> _Tilt:
@@ -208,7 +209,9 @@ class _Tilt:
         mean_d = float(np.sum(q * d))
         var_d = float(np.sum(q * (d - mean_d) ** 2))
         log_total = math.log(math.fsum(q))
-        return cls(d, span, q, _win_scores(levels), levels.reward, mean_d, var_d, log_total)
+        block_log_max = np.log(np.maximum.reduceat(q, np.arange(0, q.size, 256)))
+        return cls(d, span, q, _win_scores(levels), levels.reward, mean_d, var_d, log_total,
+                   block_log_max)
 
     def level_mass(self, gamma: float) -> np.ndarray:
         log_w = np.log(self.mass) + gamma * self.d  # top level: log q_top, so Z >= q_top
@@ -218,8 +221,12 @@ class _Tilt:
 
     def fast(self, gammas: np.ndarray, centers: np.ndarray) -> dict:
         """One Numba pass for all gammas: KL, win, reward, mean/var of u, error bound."""
+        # skipped weights are below e^-50 q_top / (L (1 + gamma + |c|) (1 + max|r|)) each:
+        # together under 1e-21 of Z, of the centred first moment, and of the reward sum
+        scale = np.log1p(gammas + np.abs(centers)) + math.log1p(float(np.abs(self.reward).max()))
+        floors = math.log(self.mass[-1]) - 50.0 - math.log(self.mass.size) - scale
         z, first, second, win, reward, third = kern.tilt_moments_many(
-            self.d, self.mass, self.win, self.reward, gammas, centers
+            self.d, self.mass, self.win, self.reward, gammas, centers, self.block_log_max, floors
         )
         log_z = np.log(z)
         mean_dev = first / z
