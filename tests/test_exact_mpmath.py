@@ -210,3 +210,15 @@ def test_naive_formula_is_off_where_the_stable_one_is_not():
     ref2 = ref_pmf(p2, [0.0, 1.0], 1e3)
     assert relative_error(naive_pmf(p2, [0.0, 1.0], 1e3)[1], ref2[1]) > 1e-4
     assert relative_error(bk.bon_pmf(p2, [0.0, 1.0], 1e3)[1], ref2[1]) <= TOL
+
+
+@pytest.mark.parametrize("n", [2.0, 3.5, 64.0, 1e3])
+def test_large_flat_reference(n):
+    """K = 3000 comparable masses: most levels take the short-series path (q/F, n q/F tiny)."""
+    rng = np.random.default_rng(11)
+    probs = rng.dirichlet(np.ones(3000))
+    rewards = rng.normal(size=3000)
+    kl = bk.kl_exact(probs, rewards, n)
+    assert relative_error(kl, ref_kl(probs, rewards, n)) <= TOL
+    win = bk.win_rate(probs, rewards, n)
+    assert relative_error(win, ref_win_rate(probs, rewards, n)) <= TOL

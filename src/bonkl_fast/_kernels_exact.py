@@ -11,10 +11,15 @@ import math
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import jit, jit_parallel, prange
 
 # exp(x) is exactly 0 in float64 below this: such levels have best-of-n mass 0
 EXP_UNDERFLOW = -745.2
+# series path of kl_win_many: q/F <= X_SERIES and |n log(G/F)| <= D_SERIES
+X_SERIES = 2.0**-10
+D_SERIES = 2.0**-5
+# levels per parallel chunk (fixed, so results do not depend on the thread count)
+CHUNK = 8192
 
 
 @jit
@@ -119,49 +124,142 @@ def log_ratio_near_one(delta, log_f, c):
 
 
 @jit
-def kl_win_many(mass, cum, tail, ns):
-    """Preconditions: levels as above, ns ascending, all >= 1. Returns (KL, W) per n.
+def log1p_neg_small(x):
+    """Preconditions: 0 <= x <= X_SERIES. log1p(-x) by its series (error < 1e-19 x)."""
+    return -x * (1.0 + x * (1 / 2 + x * (1 / 3 + x * (1 / 4 + x * (1 / 5 + x * (1 / 6 + x / 7))))))
 
-    One pass over the levels; per level, the inner loop over n stops at the
-    first n for which F^n underflows (larger n underflow too). For n < 2 the
-    terms ``w log(w/q)`` cancel to O((n-1)^2); there each term is taken as
-    ``q * excess(log(w/q))`` (same sum since sum w = sum q = 1, every term >= 0).
+
+@jit
+def log_rate_correction(x, d):
+    """Preconditions: 0 <= x <= X_SERIES, -D_SERIES <= d <= 0.
+
+    ``log(-log1p(-x) / x) + log(expm1(d) / d)`` by their series, so that for
+    ``d = n log1p(-x)``: ``log(w / q) = (n-1) log F + log n + log_rate_correction``.
+    """
+    s1 = x * (1 / 2 + x * (5 / 24 + x * (1 / 8 + x * (251 / 2880 + x * (19 / 288)))))
+    d2 = d * d
+    s2 = d / 2 + d2 * (1 / 24 + d2 * (-1 / 2880 + d2 * (1 / 181440 - d2 / 9676800)))
+    return s1 + s2
+
+
+@jit
+def kl_win_range(mass, cum, tail, ns, log_ns, lo, hi, out):
+    """Preconditions: levels as above, ns ascending >= 1, out zeros (4, len(ns)).
+
+    Adds the KL and win-rate terms of levels lo:hi into ``out`` (rows: KL and
+    its compensation, W and its compensation). Per level and n, the best-of-n
+    log mass is ``n log F + log1mexp(n c)``, ``c = log(G/F)`` (MATH §2). Where
+    ``q/F`` and ``n c`` are tiny (the bulk of a large K), ``log(w/q)`` comes from
+    ``log F`` and two short series, with no further logarithm. For n < 2 the
+    terms are ``q * excess(log(w/q))`` (see :func:`kl_win_many`).
     """
     m = ns.shape[0]
-    kl = np.zeros(m)
-    kl_comp = np.zeros(m)
-    win = np.zeros(m)
-    win_comp = np.zeros(m)
-    below = 0.0
-    log_g = -math.inf
-    for level in range(mass.shape[0]):
+    below = cum[lo - 1] if lo > 0 else 0.0
+    log_g = log_cdf(cum[lo - 1], tail[lo - 1]) if lo > 0 else -math.inf
+    for level in range(lo, hi):
         q = mass[level]
         log_f = log_cdf(cum[level], tail[level])
-        log_q = log_mass(q, below, tail[level])
+        x = q / cum[level]
+        small = x <= X_SERIES
+        if level == 0:
+            c = -math.inf
+        elif small:
+            c = log1p_neg_small(x)
+        else:
+            c = log_ratio(log_f, log_g, q, cum[level])
+        log_q = math.nan  # computed on first use
         beat = below + 0.5 * q  # win probability of this level against pi
-        c = log_ratio(log_f, log_g, q, cum[level]) if level > 0 else -math.inf
         for j in range(m):
-            x = ns[j] * log_f
-            if x < EXP_UNDERFLOW:
+            n = ns[j]
+            x_n = n * log_f
+            if x_n < EXP_UNDERFLOW:
                 # w = 0 here and for every larger n; in the n < 2 form the term is q
                 for k in range(j, m):
                     if ns[k] >= 2.0:
                         break
-                    kl[k], kl_comp[k] = neumaier_add(kl[k], kl_comp[k], q)
+                    out[0, k], out[1, k] = neumaier_add(out[0, k], out[1, k], q)
                 break
-            log_w = x + log1mexp(ns[j] * c)
-            w = math.exp(log_w)
-            if ns[j] < 2.0:
-                u = log_ratio_near_one(ns[j] - 1.0, log_f, c)
-                term = q * excess(u) if abs(u) < 0.1 else w * u - (w - q)
-                kl[j], kl_comp[j] = neumaier_add(kl[j], kl_comp[j], term)
-            elif w > 0.0:
-                kl[j], kl_comp[j] = neumaier_add(kl[j], kl_comp[j], w * (log_w - log_q))
+            d = n * c
+            if n >= 2.0 and small and d >= -D_SERIES:
+                u = (n - 1.0) * log_f + log_ns[j] + log_rate_correction(x, d)
+                w = q * math.exp(u)
+                term = w * u
+            else:
+                log_w = x_n + log1mexp(d)
+                w = math.exp(log_w)
+                if n < 2.0:
+                    u = log_ratio_near_one(n - 1.0, log_f, c)
+                    term = q * excess(u) if abs(u) < 0.1 else w * u - (w - q)
+                else:
+                    if log_q != log_q:
+                        log_q = log_mass(q, below, tail[level])
+                    term = w * (log_w - log_q)
+            out[0, j], out[1, j] = neumaier_add(out[0, j], out[1, j], term)
             if w > 0.0:
-                win[j], win_comp[j] = neumaier_add(win[j], win_comp[j], w * beat)
+                out[2, j], out[3, j] = neumaier_add(out[2, j], out[3, j], w * beat)
         below = cum[level]
         log_g = log_f
-    return kl + kl_comp, win + win_comp
+
+
+@jit
+def kl_win_many(mass, cum, tail, ns):
+    """Preconditions: levels as above, ns ascending, all >= 1. Returns (KL, W) per n.
+
+    Serial for a few chunks of levels (a parallel launch costs more than it
+    saves there), else :func:`kl_win_chunks`.
+    """
+    size = mass.shape[0]
+    m = ns.shape[0]
+    chunks = (size + CHUNK - 1) // CHUNK
+    if chunks * m < 4:
+        parts = np.zeros((1, 4, m))
+        kl_win_range(mass, cum, tail, ns, np.log(ns), 0, size, parts[0])
+        return merge_parts(parts)
+    return merge_parts(kl_win_chunks(mass, cum, tail, ns))
+
+
+@jit
+def merge_parts(parts):
+    """Preconditions: parts (chunks, 4, m) from kl_win_range. (KL, W), summed in chunk order."""
+    chunks, _, m = parts.shape
+    kl = np.zeros(m)
+    win = np.zeros(m)
+    for j in range(m):
+        kl_sum, kl_comp, win_sum, win_comp = 0.0, 0.0, 0.0, 0.0
+        for chunk in range(chunks):
+            kl_sum, kl_comp = neumaier_add(kl_sum, kl_comp, parts[chunk, 0, j])
+            kl_sum, kl_comp = neumaier_add(kl_sum, kl_comp, parts[chunk, 1, j])
+            win_sum, win_comp = neumaier_add(win_sum, win_comp, parts[chunk, 2, j])
+            win_sum, win_comp = neumaier_add(win_sum, win_comp, parts[chunk, 3, j])
+        kl[j] = kl_sum + kl_comp
+        win[j] = win_sum + win_comp
+    return kl, win
+
+
+@jit_parallel
+def kl_win_chunks(mass, cum, tail, ns):
+    """Preconditions: levels as above, ns ascending >= 1. Per-chunk sums (chunks, 4, m).
+
+    Fixed chunks of levels run in parallel, each with its own compensated sums,
+    merged serially in chunk order (deterministic whatever the thread count).
+    Within a chunk the loop over n stops at the first n for which F^n
+    underflows; a chunk whose top level underflows for the smallest n >= 2 is
+    skipped. For n < 2 the terms ``w log(w/q)`` cancel to O((n-1)^2); there each
+    term is ``q * excess(log(w/q))`` (same sum since sum w = sum q = 1, terms >= 0).
+    """
+    m = ns.shape[0]
+    size = mass.shape[0]
+    chunks = (size + CHUNK - 1) // CHUNK
+    parts = np.zeros((chunks, 4, m))
+    log_ns = np.log(ns)
+    for chunk in prange(chunks):
+        lo = chunk * CHUNK
+        hi = min(lo + CHUNK, size)
+        top = ns[0] * log_cdf(cum[hi - 1], tail[hi - 1])
+        if ns[0] >= 2.0 and top < EXP_UNDERFLOW:
+            continue
+        kl_win_range(mass, cum, tail, ns, log_ns, lo, hi, parts[chunk])
+    return parts
 
 
 @jit

@@ -20,7 +20,7 @@ import numbers
 
 import numpy as np
 
-from ._kernels_levels import compensated_sum
+from ._kernels_levels import compensated_sum, first_negative, first_nonfinite, has_negative_zero
 
 __all__ = [
     "as_vector",
@@ -76,8 +76,8 @@ def as_vector(x, name: str) -> np.ndarray:
     if arr.size == 0:
         raise ValueError(f"{name} is empty; pass at least one outcome")
     out = np.ascontiguousarray(arr, dtype=np.float64)
-    if arr.dtype.kind == "f" and not np.isfinite(out).all():
-        bad = int(np.flatnonzero(~np.isfinite(out))[0])
+    bad = first_nonfinite(out) if arr.dtype.kind == "f" else -1
+    if bad >= 0:
         raise ValueError(
             f"{name} must be finite, found {out[bad]} at index {bad}; remove or replace it"
         )
@@ -98,8 +98,8 @@ def as_probs(probs, *, normalize: bool = False, name: str = "probs") -> np.ndarr
     """
     raw = _to_array(probs, name)
     p = as_vector(raw, name)
-    if (p < 0).any():
-        bad = int(np.flatnonzero(p < 0)[0])
+    bad = first_negative(p)
+    if bad >= 0:
         raise ValueError(
             f"{name} must be non-negative, found {p[bad]} at index {bad}"
         )
@@ -129,7 +129,8 @@ def as_rewards(rewards, size: int, *, name: str = "rewards") -> np.ndarray:
             f"{name} has {r.shape[0]} entries but probs has {size}; "
             "pass one reward per outcome"
         )
-    return r + 0.0  # -0.0 + 0.0 == +0.0: ties by exact equality, sign-free
+    # -0.0 + 0.0 == +0.0: ties by exact equality, sign-free (copy only when needed)
+    return r + 0.0 if has_negative_zero(r) else r
 
 
 def as_probs_rewards(probs, rewards, *, normalize: bool = False):

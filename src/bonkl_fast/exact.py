@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels_exact as kern
-from ._levels import Levels, prepare_levels
+from ._levels import Levels, prepare_level_sums, prepare_levels
 from ._validate import as_n, as_probs, as_vector
 
 __all__ = [
@@ -32,7 +32,7 @@ def _shape_result(values: np.ndarray, shape: tuple, is_scalar: bool):
     return float(values[0]) if is_scalar else values.reshape(shape)
 
 
-def _over_unique_n(levels: Levels, n, kernel_call, *, value_at_one):
+def _over_unique_n(levels, n, kernel_call, *, value_at_one):
     """Run ``kernel_call(levels, ns_ascending)`` once for all distinct n, map back."""
     flat, shape, is_scalar = as_n(n)
     if flat.size == 0:
@@ -127,12 +127,9 @@ def kl_exact(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool 
     >>> kl_exact(np.full(10, 0.1), np.arange(10), [1, 10, 1e6]).round(6)
     array([0.      , 1.361097, 2.302585])
     """
-    levels = prepare_levels(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
+    sums = prepare_level_sums(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
     return _over_unique_n(
-        levels,
-        n,
-        lambda lv, ns: kern.kl_win_many(lv.mass, lv.cum, lv.tail, ns)[0],
-        value_at_one=0.0,
+        sums, n, lambda lv, ns: kern.kl_win_many(*lv, ns)[0], value_at_one=0.0
     )
 
 
@@ -147,12 +144,9 @@ def win_rate(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool 
     >>> win_rate([0.5, 0.5], [0, 1], [1, 2, 4])
     array([0.5    , 0.625  , 0.71875])
     """
-    levels = prepare_levels(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
+    sums = prepare_level_sums(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
     return _over_unique_n(
-        levels,
-        n,
-        lambda lv, ns: kern.kl_win_many(lv.mass, lv.cum, lv.tail, ns)[1],
-        value_at_one=0.5,
+        sums, n, lambda lv, ns: kern.kl_win_many(*lv, ns)[1], value_at_one=0.5
     )
 
 
