@@ -292,3 +292,39 @@ def test_cached_and_uncached_weights_agree_exactly(monkeypatch):
     direct = bank_curves(rewards, np.arange(1, 31), logprobs=logprobs, groups=groups)
     for field in ("expected_reward", "win_rate", "kl_estimate", "kl_plugin"):
         np.testing.assert_array_equal(getattr(cached, field), getattr(direct, field))
+
+
+def test_id_encodings_give_the_same_groups():
+    """Compact ints (lookup table), sparse ints (radix sort), strings and mixed objects."""
+    rng = np.random.default_rng(8)
+    codes = rng.integers(0, 7, 300)
+    rewards = rng.integers(0, 4, 300).astype(float)
+    reference = bank_curves(rewards, [1, 2, 5], groups=codes)
+    variants = [
+        codes * 10**12 - 3,  # sparse ints: radix path
+        codes.astype(np.uint64),
+        np.array([f"id{c}" for c in codes]),
+        np.array([c if c % 2 else f"s{c}" for c in codes], dtype=object),  # unorderable mix
+        [(int(c), "t") for c in codes],
+    ]
+    for ids in variants:
+        other = bank_curves(rewards, [1, 2, 5], groups=ids)
+        assert len(other.groups) == len(reference.groups)
+        for field in ("n_samples", "expected_reward", "win_rate", "kl_plugin"):
+            np.testing.assert_array_equal(getattr(other, field), getattr(reference, field))
+
+
+def test_extreme_logprobs_stay_finite_and_bounded():
+    """Log-probs far below exp's range and within rounding of 0: estimate in [0, kl_bound]."""
+    rewards = np.arange(12.0)
+    logprobs = np.array([-1e4, -800.0, -745.5, -700.0, -50.0, -1.0, -1e-3, -1e-9, -1e-15,
+                         -1e-300, 0.0, -2000.0])
+    curves = bank_curves(rewards, logprobs=logprobs)
+    est = curves.kl_estimate[0]
+    assert np.isfinite(est).all()
+    assert (est >= 0).all() and (est <= curves.kl_bound * (1 + 1e-15)).all()
+    # the top sample (logprob -2000) is picked with probability n/N and has estimate kl_bound(n)
+    ns = curves.ns.astype(float)
+    assert (est >= ns / 12 * curves.kl_bound * (1 - 1e-12)).all()
+    # a sample with logprob exactly 0 (eps = 1) contributes 0; alone it gives 0 for every n
+    assert (bank_curves([1.0, 1.0, 1.0], logprobs=[0.0, 0.0, 0.0]).kl_estimate == 0).all()

@@ -37,7 +37,11 @@ import math
 import numpy as np
 
 from ._jit import jit, jit_parallel, prange
-from ._kernels_exact import EXP_UNDERFLOW, kl_estimate_scalar, level_weights, neumaier_add
+from ._kernels_exact import EXP_UNDERFLOW, kl_estimate_complement, level_weights, neumaier_add
+
+# log-probs below about -708 give exp() below the normal range: floor eps there (the estimate
+# is then kl_bound(n) to rounding, its eps -> 0 limit)
+TINY = np.finfo(np.float64).tiny
 
 
 @jit
@@ -53,42 +57,58 @@ def uniform_levels(size):
 
 
 @jit
-def subset_weights(size, n, bon, below, plug, mass, cum, tail):
-    """Preconditions: 1 <= n <= size, n integral; bon, below, plug of length size.
+def subset_weights(size, n, table, mass, cum, tail):
+    """Preconditions: 1 <= n <= size, n integral; table (4, size).
 
-    Fills ``bon[i-1] = C(i-1, n-1) / C(N, n)`` (rank i), ``below[x] = U(x)`` for
-    x < N (only when n < N) and ``plug[i-1]`` = best-of-n mass of rank i when
-    resampling from the bank. Entries below the underflow of T stay 0.
+    Fills ``table[0, i-1] = C(i-1, n-1) / C(N, n)`` (rank i), ``table[1, x] = U(x)``
+    for x < N (only when n < N), ``table[2, i-1]`` = best-of-n mass of rank i
+    when resampling from the bank and ``table[3] = table[2] * log(table[2] * N)``
+    (its plug-in KL term as a level of its own). Entries where T underflows stay 0.
     """
-    bon[:] = 0.0
-    below[:] = 0.0
+    table[:2] = 0.0
     shift = math.log1p(-n / size) if n < size else 0.0  # log(T(x) / U(x))
     log_t, comp = 0.0, 0.0
     for i in range(size, int(n) - 1, -1):
         value = log_t + comp  # log T(i)
         if value < EXP_UNDERFLOW:
             break
-        bon[i - 1] = math.exp(value) * n / i
+        table[0, i - 1] = math.exp(value) * n / i
         if i < size:
-            below[i] = math.exp(value - shift)
+            table[1, i] = math.exp(value - shift)
         if i > n:
             log_t, comp = neumaier_add(log_t, comp, math.log1p(-n / i))
-    plug[:] = level_weights(mass, cum, tail, n)
+    table[2] = level_weights(mass, cum, tail, n)
+    for i in range(size):
+        p = table[2, i]
+        table[3, i] = p * math.log(p * size) if p > 0.0 else 0.0
 
 
 @jit
-def level_estimate(eps, low, high, n):
-    """Preconditions: low < high, 0 <= eps <= 1. Mean of kl_estimate(eps, n) over low:high."""
+def level_estimate(eps, keep, low, high, n):
+    """Preconditions: low < high, 0 < eps <= 1, keep = 1 - eps. Mean kl_estimate over low:high."""
     total = 0.0
     comp = 0.0
     for i in range(low, high):
-        total, comp = neumaier_add(total, comp, kl_estimate_scalar(eps[i], n))
+        total, comp = neumaier_add(total, comp, kl_estimate_complement(eps[i], keep[i], n))
     return (total + comp) / (high - low)
 
 
 @jit
-def group_column(rewards, eps, use_eps, n, bon, below, plug):
-    """Preconditions: rewards ascending (one group of N >= n), weights of (N, n) as above.
+def level_sums(table, low, high, size):
+    """Preconditions: low < high <= size. Level weight, plug-in mass and plug-in KL term."""
+    if high - low == 1:
+        return table[0, low], table[2, low], table[3, low]
+    w, w_c, p, p_c = 0.0, 0.0, 0.0, 0.0
+    for i in range(low, high):
+        w, w_c = neumaier_add(w, w_c, table[0, i])
+        p, p_c = neumaier_add(p, p_c, table[2, i])
+    p += p_c
+    return w + w_c, p, p * math.log(p * size / (high - low)) if p > 0.0 else 0.0
+
+
+@jit
+def group_column(rewards, eps, keep, use_eps, n, table):
+    """Preconditions: rewards ascending (one group of N >= n), ``table`` of (N, n) as above.
 
     Returns ``(expected reward, 1 - win rate, kl estimate, plug-in KL)``; the
     second is meaningful only for n < N. Walks tie levels from the top and
@@ -101,81 +121,99 @@ def group_column(rewards, eps, use_eps, n, bon, below, plug):
         low = high - 1
         while low > 0 and rewards[low - 1] == rewards[high - 1]:
             low -= 1
-        w, w_c, p, p_c = 0.0, 0.0, 0.0, 0.0
-        for i in range(low, high):
-            w, w_c = neumaier_add(w, w_c, bon[i])
-            p, p_c = neumaier_add(p, p_c, plug[i])
-        w, p = w + w_c, p + p_c
+        w, p, kl_term = level_sums(table, low, high, size)
         if w == 0.0 and p == 0.0:
             break
         reward, reward_c = neumaier_add(reward, reward_c, w * rewards[high - 1])
         if n < size:
-            term = 0.5 * (high - low) * (below[low] + below[high - 1])
+            term = 0.5 * (high - low) * (table[1, low] + table[1, high - 1])
             loss, loss_c = neumaier_add(loss, loss_c, term)
         if use_eps and w > 0.0:
-            est, est_c = neumaier_add(est, est_c, w * level_estimate(eps, low, high, n))
-        if p > 0.0:
-            kl, kl_c = neumaier_add(kl, kl_c, p * math.log(p * size / (high - low)))
+            est, est_c = neumaier_add(est, est_c, w * level_estimate(eps, keep, low, high, n))
+        kl, kl_c = neumaier_add(kl, kl_c, kl_term)
         high = low
     return reward + reward_c, (loss + loss_c) / size, est + est_c, kl + kl_c
 
 
 @jit
-def run_groups(rewards, eps, use_eps, start, order, ns, cache_limit, out):
-    """Preconditions: groups ``order`` sorted by size; ns ascending integral >= 1.
+def sort_group(rewards, logprobs, use_logprobs, lo, hi, out):
+    """Preconditions: lo < hi, out (3, >= hi - lo). Stable sort of rows lo:hi by reward.
+
+    Writes rewards, ``eps = exp(logprob)`` (floored at the smallest normal float)
+    and ``keep = -expm1(logprob)`` (= 1 - eps, accurate near 1) into ``out``.
+    """
+    size = hi - lo
+    order = np.arange(lo, hi)
+    if size <= 48:  # insertion sort: stable, cheap for small groups
+        for k in range(1, size):
+            row = order[k]
+            j = k
+            while j > 0 and rewards[order[j - 1]] > rewards[row]:
+                order[j] = order[j - 1]
+                j -= 1
+            order[j] = row
+    else:
+        order = lo + np.argsort(rewards[lo:hi], kind="mergesort")  # stable
+    for k in range(size):
+        out[0, k] = rewards[order[k]]
+        if use_logprobs:
+            out[1, k] = max(math.exp(logprobs[order[k]]), TINY)
+            out[2, k] = -math.expm1(logprobs[order[k]])
+
+
+@jit
+def run_groups(rewards, logprobs, use_eps, start, order, ns, cache_limit, out):
+    """Preconditions: rows grouped by ``start`` (any order within a group); groups ``order``
+    sorted by size; ns ascending integral >= 1; ``logprobs`` empty unless ``use_eps``.
 
     ``out`` (4, groups, len(ns)) NaN-filled: reward, win rate, estimate, plug-in.
     Weights of (N, n) are cached for all ns while N repeats, if len(ns) * N
     <= cache_limit; otherwise recomputed per group and n.
     """
     m = ns.shape[0]
-    current = -1
-    cached = False
-    weights = np.empty((1, 3, 1))
+    current, cached = -1, False
+    tables, rows = np.empty((1, 4, 1)), np.empty((3, 1))
     mass, cum, tail = uniform_levels(1)
     for g in order:
-        lo, hi = start[g], start[g + 1]
-        size = hi - lo
+        size = start[g + 1] - start[g]
         if size != current:
-            current = size
-            cached = m * size <= cache_limit
-            weights = np.empty((m if cached else 1, 3, size))
+            current, cached = size, m * size <= cache_limit
+            tables, rows = np.empty((m if cached else 1, 4, size)), np.zeros((3, size))
             mass, cum, tail = uniform_levels(size)
             for j in range(m if cached else 0):
                 if ns[j] <= size:
-                    w = weights[j]
-                    subset_weights(size, ns[j], w[0], w[1], w[2], mass, cum, tail)
+                    subset_weights(size, ns[j], tables[j], mass, cum, tail)
+        sort_group(rewards, logprobs, use_eps, start[g], start[g + 1], rows)
         for j in range(m):
-            n = ns[j]
-            if n > size:
+            if ns[j] > size:
                 break
-            w = weights[j if cached else 0]
             if not cached:
-                subset_weights(size, n, w[0], w[1], w[2], mass, cum, tail)
-            values = group_column(rewards[lo:hi], eps[lo:hi], use_eps, n, w[0], w[1], w[2])
+                subset_weights(size, ns[j], tables[0], mass, cum, tail)
+            values = group_column(rows[0], rows[1], rows[2], use_eps, ns[j],
+                                  tables[j if cached else 0])
             out[0, g, j] = values[0]
-            out[1, g, j] = 1.0 - values[1] if n < size else np.nan
+            out[1, g, j] = 1.0 - values[1] if ns[j] < size else np.nan
             out[2, g, j] = values[2] if use_eps else np.nan
-            out[3, g, j] = values[3] if n > 1.0 else 0.0
+            out[3, g, j] = values[3] if ns[j] > 1.0 else 0.0
 
 
 @jit_parallel
-def bank_kernel(rewards, eps, use_eps, start, order, chunks, ns, cache_limit, out):
+def bank_kernel(rewards, logprobs, use_eps, start, order, chunks, ns, cache_limit, out):
     """Preconditions: as :func:`run_groups`; ``chunks`` cuts ``order`` into work units.
 
     Each chunk writes only its own groups' rows: deterministic for any thread count.
     """
     for c in prange(chunks.shape[0] - 1):
         part = order[chunks[c]:chunks[c + 1]]
-        run_groups(rewards, eps, use_eps, start, part, ns, cache_limit, out)
+        run_groups(rewards, logprobs, use_eps, start, part, ns, cache_limit, out)
 
 
 @jit
-def group_by_codes(codes, order, n_groups):
-    """Preconditions: 0 <= codes < n_groups, order a permutation of the rows.
+def group_rows(codes, n_groups, rewards, logprobs, use_logprobs):
+    """Preconditions: 0 <= codes < n_groups, arrays of equal length (logprobs empty if unused).
 
-    Stable counting sort of ``order`` by ``codes[order]``: returns ``(perm, start)``
-    with group g's rows ``perm[start[g]:start[g + 1]]`` in the order of ``order``.
+    Stable counting sort of the rows by group: returns ``(start, rewards, logprobs)``
+    with group g in ``start[g]:start[g + 1]``, rows in input order.
     """
     size = codes.shape[0]
     start = np.zeros(n_groups + 1, dtype=np.int64)
@@ -184,10 +222,30 @@ def group_by_codes(codes, order, n_groups):
     for g in range(n_groups):
         start[g + 1] += start[g]
     fill = start[:-1].copy()
-    perm = np.empty(size, dtype=np.int64)
-    for k in range(size):
-        i = order[k]
-        c = codes[i]
-        perm[fill[c]] = i
-        fill[c] += 1
-    return perm, start
+    grouped = np.empty(size)
+    grouped_lp = np.empty(size if use_logprobs else 0)
+    for i in range(size):
+        k = fill[codes[i]]
+        fill[codes[i]] += 1
+        grouped[k] = rewards[i]
+        if use_logprobs:
+            grouped_lp[k] = logprobs[i]
+    return start, grouped, grouped_lp
+
+
+@jit
+def first_appearance_codes(ids, low, span):
+    """Preconditions: low <= ids < low + span. Codes 0.. in order of first appearance, and
+    the row of each group's first appearance."""
+    lookup = np.full(span, -1, dtype=np.int64)
+    codes = np.empty(ids.shape[0], dtype=np.int64)
+    first = np.empty(ids.shape[0], dtype=np.int64)
+    count = 0
+    for i in range(ids.shape[0]):
+        slot = ids[i] - low
+        if lookup[slot] < 0:
+            lookup[slot] = count
+            first[count] = i
+            count += 1
+        codes[i] = lookup[slot]
+    return codes, first[:count]

@@ -160,11 +160,20 @@ def as_ns(ns, min_size: int) -> np.ndarray:
     return values.astype(np.int64)
 
 
+def _fits_int64(ids: np.ndarray) -> bool:
+    if ids.dtype.kind != "u":
+        return True
+    return int(ids.max()) < 2**62
+
+
 def factorize(groups, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes (0..G-1 in order of first appearance) and the distinct ids."""
     if groups is None:
         return np.zeros(size, dtype=np.int64), np.zeros(1, dtype=np.int64)
     ids = np.asarray(groups)
+    if ids.ndim > 1 and not isinstance(groups, np.ndarray) and len(groups) == size:
+        ids = np.empty(size, dtype=object)  # e.g. tuples as ids
+        ids[:] = list(groups)
     if ids.ndim != 1 or ids.shape[0] != size:
         raise ValueError(
             f"groups must be 1-D with one id per sample ({size}), got shape {ids.shape}"
@@ -172,6 +181,12 @@ def factorize(groups, size: int) -> tuple[np.ndarray, np.ndarray]:
     if ids.dtype.kind == "f" and np.isnan(ids).any():
         bad = int(np.flatnonzero(np.isnan(ids))[0])
         raise ValueError(f"groups has a missing (NaN) id at index {bad}; give every sample a group")
+    if ids.dtype.kind in "iub" and size and _fits_int64(ids):
+        as_int = ids.astype(np.int64)
+        low, high = int(as_int.min()), int(as_int.max())
+        if high - low < 4 * size + 1024:  # compact ids: one pass with a lookup table
+            codes, first = kern.first_appearance_codes(as_int, low, high - low + 1)
+            return codes, ids[first]
     if ids.dtype.kind in "iub" and np.abs(ids.astype(np.float64)).max() < 2.0**53:
         perm = stable_argsort(ids.astype(np.float64))  # radix sort: stable, exact below 2**53
         sorted_ids = ids[perm]
@@ -267,15 +282,15 @@ def bank_curves(rewards, ns=None, *, logprobs=None, groups=None) -> BankCurves:
     use_logprobs = logprobs is not None
     lp = as_logprobs(logprobs, size) if use_logprobs else np.empty(0)
     codes, ids = factorize(groups, size)
-    perm, start = kern.group_by_codes(codes, stable_argsort(r), ids.shape[0])
+    start, grouped, grouped_lp = kern.group_rows(codes, ids.shape[0], r, lp, use_logprobs)
     n_samples = np.diff(start)
     ns_out = as_ns(ns, int(n_samples.min()))
-    return assemble(ns_out, ids, n_samples, *run_kernel(r[perm], lp[perm] if use_logprobs else lp,
-                                                         use_logprobs, start, ns_out))
+    return assemble(ns_out, ids, n_samples, *run_kernel(grouped, grouped_lp, use_logprobs, start,
+                                                         ns_out))
 
 
-def run_kernel(rewards_sorted, logprobs_sorted, use_logprobs, start, ns):
-    """Call the kernel on grouped, sorted rows for the distinct ns; map back to ``ns``.
+def run_kernel(rewards, logprobs, use_logprobs, start, ns):
+    """Call the kernel on rows grouped by ``start`` for the distinct ns; map back to ``ns``.
 
     Groups are visited by size (so per-size weights are reused), in chunks of
     about equal row counts, several per thread; each group writes its own row.
@@ -288,8 +303,7 @@ def run_kernel(rewards_sorted, logprobs_sorted, use_logprobs, start, ns):
     targets = cut_rows[-1] * np.arange(1, n_chunks) / n_chunks
     chunks = np.unique(np.r_[0, np.searchsorted(cut_rows, targets), order.shape[0]])
     out = np.full((4, sizes.shape[0], unique.shape[0]), np.nan)
-    eps = np.exp(logprobs_sorted)
-    kern.bank_kernel(rewards_sorted, eps, use_logprobs, start, order, chunks,
+    kern.bank_kernel(rewards, logprobs, use_logprobs, start, order, chunks,
                      unique.astype(np.float64), CACHE_LIMIT, out)
     inverse = inverse.ravel()
     if unique.shape[0] != ns.shape[0] or (inverse != np.arange(ns.shape[0])).any():
