@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 
 import numba
 import numpy as np
@@ -76,32 +77,37 @@ def fmt_rate(x: float) -> str:
 
 def bench_throughput(draws: int, numpy_m: int, repeats: int) -> list[str]:
     rows = [
-        "| K | n = 2 | n = 1e3 | n = 1e9 | n=1e9 / n=2 | NumPy, n = 1e3 (M = %s) | speed-up at n = 1e3 |"
-        % f"{numpy_m:,}",
-        "|---|---|---|---|---|---|---|",
+        f"| K | setup per call | n = 2 | n = 1e3 | n = 1e9 | n=1e9 / n=2 "
+        f"| NumPy, n = 1e3 (M = {numpy_m:,}) | speed-up at n = 1e3 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for k in KS:
         probs, rewards = reference(k)
+        setup = median_time(partial(sample_best_of_n, probs, rewards, 2, 1, rng=1), repeats)
         rates = {}
         for n in NS:
-            t = median_time(lambda n=n: sample_best_of_n(probs, rewards, n, draws, rng=1), repeats)
-            rates[n] = draws / t
+            call = partial(sample_best_of_n, probs, rewards, n, draws, rng=1)
+            rates[n] = draws / median_time(call, repeats)
         rng = np.random.default_rng(2)
-        t_np = median_time(lambda: numpy_best_of_n(probs, rewards, 1000, numpy_m, rng), repeats)
-        np_rate = numpy_m / t_np
+        call = partial(numpy_best_of_n, probs, rewards, 1000, numpy_m, rng)
+        np_rate = numpy_m / median_time(call, repeats)
         rows.append(
-            f"| {k:.0e} | {fmt_rate(rates[2])} | {fmt_rate(rates[1000])} | {fmt_rate(rates[10**9])} "
-            f"| {rates[10**9] / rates[2]:.2f}x | {fmt_rate(np_rate)} | {rates[1000] / np_rate:,.0f}x |"
+            f"| {k:.0e} | {setup * 1e3:.1f} ms | {fmt_rate(rates[2])} | {fmt_rate(rates[1000])} "
+            f"| {fmt_rate(rates[10**9])} | {rates[10**9] / rates[2]:.2f}x | {fmt_rate(np_rate)} "
+            f"| {rates[1000] / np_rate:,.0f}x |"
         )
     return rows
 
 
 def bench_simulate(repeats: int) -> list[str]:
     probs, rewards = reference(100_000)
-    rows = ["| simulate_best_of_n, K = 1e5, 1e6 draws | n = 2 | n = 1e3 | n = 1e9 |", "|---|---|---|---|"]
+    rows = [
+        "| simulate_best_of_n, K = 1e5, 1e6 draws | n = 2 | n = 1e3 | n = 1e9 |",
+        "|---|---|---|---|",
+    ]
     cells = []
     for n in NS:
-        t = median_time(lambda n=n: simulate_best_of_n(probs, rewards, n, 10**6, rng=3), repeats)
+        t = median_time(partial(simulate_best_of_n, probs, rewards, n, 10**6, rng=3), repeats)
         cells.append(f"{t * 1e3:.0f} ms")
     rows.append("| wall time (inverse) | " + " | ".join(cells) + " |")
     return rows
@@ -115,10 +121,14 @@ def bench_direct(m: int, repeats: int) -> list[str]:
     for k in (10, 10_000):
         probs, rewards = reference(k)
         for n in (4, 64):
-            t = median_time(lambda n=n: sample_best_of_n(probs, rewards, n, m, rng=4, method="direct"), repeats)
+            call = partial(sample_best_of_n, probs, rewards, n, m, rng=4, method="direct")
+            t = median_time(call, repeats)
             rng = np.random.default_rng(5)
-            t_np = median_time(lambda n=n: numpy_best_of_n(probs, rewards, n, m, rng), repeats)
-            rows.append(f"| {k:.0e} | {n} | {fmt_rate(m / t)} | {fmt_rate(m / t_np)} | {t_np / t:.1f}x faster |")
+            t_np = median_time(partial(numpy_best_of_n, probs, rewards, n, m, rng), repeats)
+            rows.append(
+                f"| {k:.0e} | {n} | {fmt_rate(m / t)} | {fmt_rate(m / t_np)} "
+                f"| {t_np / t:.1f}x faster |"
+            )
     return rows
 
 
@@ -145,8 +155,13 @@ def bench_first_call() -> list[str]:
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "NUMBA_CACHE_DIR": cache}
         for label in ("cold Numba cache", "warm Numba cache"):
-            out = subprocess.run([sys.executable, "-c", COLD_SCRIPT], env=env, check=True,
-                                 capture_output=True, text=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", COLD_SCRIPT],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
             a, b, c = (float(x) for x in out.split())
             rows.append(f"| {label} | {a:.2f} s | {b:.2f} s | {c:.2f} s |")
     return rows
@@ -160,7 +175,10 @@ def main() -> None:
     draws = 2_000_000 if args.quick else 4_000_000
     numpy_m = 500 if args.quick else 2_000
     print(machine_line())
-    print(f"\nsample_best_of_n draws/s (medians of {repeats}, {draws:,} draws a call, inverse method)\n")
+    print(f"load average at start: {os.getloadavg()[0]:.2f} (the machine may be shared)")
+    print(f"\nsample_best_of_n draws/s: medians of {repeats} calls of {draws:,} draws (inverse")
+    print("method), each call including its setup (validation, sort by reward, tables); NumPy")
+    print("side: per best-of-n draw, with the smaller M given in its column\n")
     print("\n".join(bench_throughput(draws, numpy_m, repeats)))
     print()
     print("\n".join(bench_simulate(repeats)))

@@ -163,7 +163,9 @@ def test_seeded_reproducibility(method):
     p, r = REFERENCES["ties"]
     a = sample_best_of_n(p, r, 7, 5000, rng=42, method=method)
     assert np.array_equal(a, sample_best_of_n(p, r, 7, 5000, rng=42, method=method))
-    assert np.array_equal(a, sample_best_of_n(p, r, 7, 5000, rng=np.random.default_rng(42), method=method))
+    assert np.array_equal(
+        a, sample_best_of_n(p, r, 7, 5000, rng=np.random.default_rng(42), method=method)
+    )
     assert not np.array_equal(a, sample_best_of_n(p, r, 7, 5000, rng=43, method=method))
     gen = np.random.default_rng(42)
     first = sample_best_of_n(p, r, 7, 5000, rng=gen, method=method)
@@ -271,7 +273,11 @@ def test_result_text_and_dict():
     text = str(res)
     assert "n = 4" in text and "KL (nats)" in text and "win rate" in text and "folklore" in text
     d = res.to_dict()
-    assert d["n"] == 4 and d["size"] == 1000 and set(d["z"]) == {"kl", "win_rate", "mean_reward", "kl_estimate"}
+    assert (
+        d["n"] == 4
+        and d["size"] == 1000
+        and set(d["z"]) == {"kl", "win_rate", "mean_reward", "kl_estimate"}
+    )
     with pytest.raises(AttributeError):
         res.kl = 0.0  # frozen
 
@@ -325,7 +331,9 @@ def test_check_random_state_and_seeds():
     gen = np.random.default_rng(1)
     assert check_random_state(gen) is gen
     assert isinstance(check_random_state(None), np.random.Generator)
-    assert check_random_state(np.int64(5)).integers(1 << 30) == np.random.default_rng(5).integers(1 << 30)
+    assert check_random_state(np.int64(5)).integers(1 << 30) == np.random.default_rng(5).integers(
+        1 << 30
+    )
     seeds = chunk_seeds(np.random.default_rng(0), 1000)
     assert seeds.dtype == np.uint64 and np.unique(seeds).size == 1000
     assert seeds.max() > np.uint64(1) << np.uint64(63)  # the full 64-bit range is used

@@ -14,13 +14,27 @@ from bonkl_fast.sampling import simulate_best_of_n
 def bonkl(*args, cwd=None):
     return subprocess.run(
         [sys.executable, "-m", "bonkl_fast.cli", "simulate", *map(str, args)],
-        capture_output=True, text=True, timeout=120, cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
     )
 
 
 def test_inline_json_matches_the_library():
-    proc = bonkl("--probs", "0.5,0.3,0.2", "--rewards", "1,2,3", "-n", "16",
-                 "--size", "2e4", "--seed", "3", "--json")
+    proc = bonkl(
+        "--probs",
+        "0.5,0.3,0.2",
+        "--rewards",
+        "1,2,3",
+        "-n",
+        "16",
+        "--size",
+        "2e4",
+        "--seed",
+        "3",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     out = json.loads(proc.stdout)
@@ -33,8 +47,22 @@ def test_inline_json_matches_the_library():
 def test_table_output_from_csv_and_json_files(tmp_path):
     csv_file = tmp_path / "dist.csv"
     csv_file.write_text("name,p,score\na,0.25,0\nb,0.25,1\nc,0.5,1\n")
-    proc = bonkl("--file", csv_file, "--prob-col", "p", "--reward-col", "score",
-                 "-n", "1e3", "--size", "1000", "--seed", "1", "--method", "direct")
+    proc = bonkl(
+        "--file",
+        csv_file,
+        "--prob-col",
+        "p",
+        "--reward-col",
+        "score",
+        "-n",
+        "1e3",
+        "--size",
+        "1000",
+        "--seed",
+        "1",
+        "--method",
+        "direct",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "n = 1,000, 1,000 draws, method direct" in proc.stdout
     assert "KL (nats)" in proc.stdout and "seed 1" in proc.stdout
@@ -42,8 +70,9 @@ def test_table_output_from_csv_and_json_files(tmp_path):
     json_file = tmp_path / "dist.json"
     json_file.write_text(json.dumps({"prob": [0.25, 0.25, 0.5], "reward": [0, 1, 1]}))
     jsonl_file = tmp_path / "dist.jsonl"
-    jsonl_file.write_text('{"prob": 0.25, "reward": 0}\n{"prob": 0.25, "reward": 1}\n\n'
-                          '{"prob": 0.5, "reward": 1}\n')
+    jsonl_file.write_text(
+        '{"prob": 0.25, "reward": 0}\n{"prob": 0.25, "reward": 1}\n\n{"prob": 0.5, "reward": 1}\n'
+    )
     outputs = []
     for path in (json_file, jsonl_file):
         proc = bonkl("--file", path, "-n", "4", "--size", "500", "--seed", "2", "--json")
@@ -56,11 +85,23 @@ def test_table_output_from_csv_and_json_files(tmp_path):
 @pytest.mark.parametrize(
     "content, args, message",
     [
-        ("prob,reward\n0.5,1\n0.3,abc\n0.2,3\n", [], "row 2 (line 3), column 'reward': 'abc' is not a number"),
+        (
+            "prob,reward\n0.5,1\n0.3,abc\n0.2,3\n",
+            [],
+            "row 2 (line 3), column 'reward': 'abc' is not a number",
+        ),
         ("prob,reward\n0.5,1\n0.5\n", [], "row 2 (line 3), column 'reward': missing value"),
-        ("prob,reward\n0.5,1\n-0.5,2\n1.0,3\n", [], "row 2 (line 3), column 'prob': probability -0.5 is negative"),
+        (
+            "prob,reward\n0.5,1\n-0.5,2\n1.0,3\n",
+            [],
+            "row 2 (line 3), column 'prob': probability -0.5 is negative",
+        ),
         ("prob,reward\n0.5,1\nnan,2\n", [], "column 'prob': 'nan' is not a finite number"),
-        ("p,reward\n0.5,1\n0.5,2\n", [], "no column 'prob' (columns: p, reward); name it with --prob-col"),
+        (
+            "p,reward\n0.5,1\n0.5,2\n",
+            [],
+            "no column 'prob' (columns: p, reward); name it with --prob-col",
+        ),
         ("prob,reward\n", [], "no data rows"),
         ("", [], "empty file"),
         ("prob,reward\n0.5,1\n0.4,2\n", [], "probs sum to 0.9"),
@@ -110,9 +151,24 @@ def test_bad_json_file(tmp_path):
 
 
 def test_normalize_and_help():
-    proc = bonkl("--probs", "2,3,5", "--rewards", "0,1,2", "--normalize", "-n", "3",
-                 "--size", "100", "--seed", "0", "--json")
+    proc = bonkl(
+        "--probs",
+        "2,3,5",
+        "--rewards",
+        "0,1,2",
+        "--normalize",
+        "-n",
+        "3",
+        "--size",
+        "100",
+        "--seed",
+        "0",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["kl"] == simulate_best_of_n([0.2, 0.3, 0.5], [0, 1, 2], 3, 100, rng=0).kl
+    assert (
+        json.loads(proc.stdout)["kl"]
+        == simulate_best_of_n([0.2, 0.3, 0.5], [0, 1, 2], 3, 100, rng=0).kl
+    )
     help_text = bonkl("--help").stdout
     assert "--method" in help_text and "examples:" in help_text and "--prob-col" in help_text

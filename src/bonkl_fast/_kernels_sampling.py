@@ -221,7 +221,13 @@ def sample_chunks(seeds, chunk_len, out, n, direct, a):
     to the per-draw helpers costs about 20 ns a draw.
     """
     bon_tail, bon_guide, pick, start, stop = a.bon_tail, a.bon_guide, a.pick, a.start, a.stop
-    within_cum, cum, probs, rewards, index_map = a.within_cum, a.cum, a.probs, a.rewards, a.index_map
+    within_cum, cum, probs, rewards, index_map = (
+        a.within_cum,
+        a.cum,
+        a.probs,
+        a.rewards,
+        a.index_map,
+    )
     size = out.shape[0]
     for c in prange(seeds.shape[0]):
         state = seeds[c]

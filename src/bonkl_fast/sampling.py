@@ -40,7 +40,9 @@ def _as_size(size) -> tuple[int, ...]:
     """Validate ``size`` (non-negative int or tuple of them) into a shape tuple."""
     items = size if isinstance(size, tuple) else (size,)
     for item in items:
-        if isinstance(item, (bool, np.bool_)) or not isinstance(item, (numbers.Integral, np.integer)):
+        if isinstance(item, (bool, np.bool_)) or not isinstance(
+            item, (numbers.Integral, np.integer)
+        ):
             raise TypeError(
                 f"size must be a non-negative int or a tuple of them, got {size!r}; "
                 "write 10**6 rather than 1e6"
@@ -130,7 +132,9 @@ class _Progress:
     def update(self, done: int) -> None:
         now = time.perf_counter()
         elapsed = now - self.start
-        if elapsed < self.delay or (now - self.last < (0.2 if self.tty else 5.0) and done < self.total):
+        if elapsed < self.delay or (
+            now - self.last < (0.2 if self.tty else 5.0) and done < self.total
+        ):
             return
         self.last, self.shown = now, True
         frac = done / self.total if self.total else 1.0
@@ -242,7 +246,9 @@ def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", nor
     )
     out = np.empty(total, dtype=np.int64)
     if total:
-        ks.sample_chunks(seeds, chunk_len, out, n, direct, _sampler_arrays(levels, n, direct, False))
+        ks.sample_chunks(
+            seeds, chunk_len, out, n, direct, _sampler_arrays(levels, n, direct, False)
+        )
     return out.reshape(shape)
 
 
@@ -293,7 +299,9 @@ class SimulationResult:
         out = {}
         for _, name, exact in self._ROWS:
             diff = getattr(self, name) - getattr(self, exact)
-            scale = math.hypot(getattr(self, name + "_se"), 1e-12 * max(1.0, abs(getattr(self, exact))))
+            scale = math.hypot(
+                getattr(self, name + "_se"), 1e-12 * max(1.0, abs(getattr(self, exact)))
+            )
             out[name] = diff / scale
         return out
 
@@ -406,7 +414,9 @@ def simulate_best_of_n(
     estimate = _outcome_estimates(levels, n)
     arrays = _sampler_arrays(levels, n, direct, True)
     parts = [
-        ks.simulate_chunks(seeds_part, chunk_len, count, n, direct, arrays, level_kl, estimate, exact)
+        ks.simulate_chunks(
+            seeds_part, chunk_len, count, n, direct, arrays, level_kl, estimate, exact
+        )
         for seeds_part, _, count in _batches(seeds, chunk_len, total, n if direct else 1, progress)
     ]
     sums = np.concatenate(parts).sum(axis=0)  # one fixed order, whatever the threads or batches
@@ -414,10 +424,20 @@ def simulate_best_of_n(
     var = np.maximum(sums[4:] - sums[:4] ** 2 / total, 0.0) / (total - 1)
     se = np.sqrt(var / total)
     return SimulationResult(
-        n, total, "direct" if direct else "inverse",
-        float(mean[0]), float(se[0]), float(exact[0]),
-        float(mean[1]), float(se[1]), float(exact[1]),
-        float(mean[2]), float(se[2]), float(exact[2]),
-        float(mean[3]), float(se[3]), float(exact[3]),
+        n,
+        total,
+        "direct" if direct else "inverse",
+        float(mean[0]),
+        float(se[0]),
+        float(exact[0]),
+        float(mean[1]),
+        float(se[1]),
+        float(exact[1]),
+        float(mean[2]),
+        float(se[2]),
+        float(exact[2]),
+        float(mean[3]),
+        float(se[3]),
+        float(exact[3]),
         float(kex.kl_bound_scalar(float(n))),
     )

@@ -38,10 +38,18 @@ def add_distribution_flags(parser: argparse.ArgumentParser) -> None:
     """Add ``--probs``, ``--rewards``, ``--file``, ``--prob-col`` and ``--reward-col``."""
     group = parser.add_argument_group("reference distribution (inline, or --file)")
     group.add_argument("--probs", metavar="P1,P2,...", help="comma-separated probabilities")
-    group.add_argument("--rewards", metavar="R1,R2,...", help="comma-separated rewards, one per probability")
-    group.add_argument("--file", metavar="PATH", help="CSV or JSON file with a probability and a reward column")
-    group.add_argument("--prob-col", default="prob", help="probability column of --file (default: prob)")
-    group.add_argument("--reward-col", default="reward", help="reward column of --file (default: reward)")
+    group.add_argument(
+        "--rewards", metavar="R1,R2,...", help="comma-separated rewards, one per probability"
+    )
+    group.add_argument(
+        "--file", metavar="PATH", help="CSV or JSON file with a probability and a reward column"
+    )
+    group.add_argument(
+        "--prob-col", default="prob", help="probability column of --file (default: prob)"
+    )
+    group.add_argument(
+        "--reward-col", default="reward", help="reward column of --file (default: reward)"
+    )
 
 
 def distribution_from_args(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
@@ -60,7 +68,9 @@ def distribution_from_args(args: argparse.Namespace) -> tuple[np.ndarray, np.nda
         if inline:
             missing = "--rewards" if args.rewards is None else "--probs"
             raise CliError(f"{missing} is missing: give --probs and --rewards together")
-        raise CliError("no distribution given: use --probs P1,P2,... --rewards R1,R2,... or --file PATH")
+        raise CliError(
+            "no distribution given: use --probs P1,P2,... --rewards R1,R2,... or --file PATH"
+        )
     return parse_float_list(args.probs, "--probs"), parse_float_list(args.rewards, "--rewards")
 
 
@@ -89,14 +99,21 @@ def read_distribution(path, prob_col: str = "prob", reward_col: str = "reward"):
     probs = np.empty(len(rows))
     rewards = np.empty(len(rows))
     for i, (where, record) in enumerate(rows):
-        for col, out, flag in ((prob_col, probs, "--prob-col"), (reward_col, rewards, "--reward-col")):
+        for col, out, flag in (
+            (prob_col, probs, "--prob-col"),
+            (reward_col, rewards, "--reward-col"),
+        ):
             if col not in record:
                 if i == 0:
-                    raise CliError(f"{path}: no column {col!r} (columns: {columns}); name it with {flag}")
+                    raise CliError(
+                        f"{path}: no column {col!r} (columns: {columns}); name it with {flag}"
+                    )
                 raise CliError(f"{path}: {where}: no field {col!r}")
             out[i] = _number(record[col], path, where, col)
         if probs[i] < 0:
-            raise CliError(f"{path}: {where}, column {prob_col!r}: probability {probs[i]:g} is negative")
+            raise CliError(
+                f"{path}: {where}, column {prob_col!r}: probability {probs[i]:g} is negative"
+            )
     return probs, rewards
 
 
@@ -134,9 +151,11 @@ def _csv_rows(path: Path, delimiter: str) -> list:
             continue  # blank line
         where = f"row {len(rows) + 1} (line {reader.line_num})"
         if len(record) > len(header):
-            raise CliError(f"{path}: {where}: {len(record)} fields but the header has {len(header)}")
+            raise CliError(
+                f"{path}: {where}: {len(record)} fields but the header has {len(header)}"
+            )
         record = record + [""] * (len(header) - len(record))  # short row: missing values
-        rows.append((where, dict(zip(header, record))))
+        rows.append((where, dict(zip(header, record, strict=True))))
     return rows
 
 
@@ -144,11 +163,15 @@ def _json_rows(path: Path) -> list:
     try:
         data = json.loads(_read_text(path))
     except json.JSONDecodeError as exc:
-        raise CliError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise CliError(
+            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     if isinstance(data, dict):
         lengths = {len(v) for v in data.values() if isinstance(v, list)}
         if len(lengths) != 1 or not all(isinstance(v, list) for v in data.values()):
-            raise CliError(f"{path}: a JSON object must map each column name to a list of equal length")
+            raise CliError(
+                f"{path}: a JSON object must map each column name to a list of equal length"
+            )
         size = lengths.pop()
         return [(f"row {i + 1}", {k: v[i] for k, v in data.items()}) for i in range(size)]
     if isinstance(data, list):

@@ -26,14 +26,26 @@ def register(subparsers) -> None:
         EXAMPLES,
     )
     add_distribution_flags(parser)
-    parser.add_argument("-n", dest="n", default="16", help="best-of-n, one integer >= 1 (default: 16)")
+    parser.add_argument(
+        "-n", dest="n", default="16", help="best-of-n, one integer >= 1 (default: 16)"
+    )
     parser.add_argument("--size", default="1e6", help="number of best-of-n draws (default: 1e6)")
-    parser.add_argument("--seed", type=int, default=None,
-                        help="random seed (default: a fresh one, printed with the results)")
-    parser.add_argument("--method", choices=("inverse", "direct"), default="inverse",
-                        help="inverse: O(log K) per draw (default); direct: n reference draws per "
-                        "selection, the literal procedure")
-    parser.add_argument("--normalize", action="store_true", help="divide probabilities by their sum")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="random seed (default: a fresh one, printed with the results)",
+    )
+    parser.add_argument(
+        "--method",
+        choices=("inverse", "direct"),
+        default="inverse",
+        help="inverse: O(log K) per draw (default); direct: n reference draws per "
+        "selection, the literal procedure",
+    )
+    parser.add_argument(
+        "--normalize", action="store_true", help="divide probabilities by their sum"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=run)
 
@@ -64,13 +76,23 @@ def run(args) -> int:
     say(args, f"simulating best-of-{args.n} with {size:,} draws, seed {seed}")
     try:
         result = simulate_best_of_n(
-            probs, rewards, n, size, rng=seed, method=args.method, progress=True,
+            probs,
+            rewards,
+            n,
+            size,
+            rng=seed,
+            method=args.method,
+            progress=True,
             normalize=args.normalize,
         )
     except ValueError as exc:
         raise CliError(f"{source}: {str(exc).replace('normalize=True', '--normalize')}") from None
     if args.json:
-        print(json.dumps({**result.to_dict(), "seed": seed, "outcomes": int(probs.shape[0])}, indent=2))
+        print(
+            json.dumps(
+                {**result.to_dict(), "seed": seed, "outcomes": int(probs.shape[0])}, indent=2
+            )
+        )
     else:
         print(f"reference: {probs.shape[0]:,} outcomes from {source}; seed {seed}")
         print(result)
