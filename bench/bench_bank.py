@@ -1,0 +1,224 @@
+"""Benchmark of bonkl_fast.bank_curves against a straightforward pandas + gammaln version.
+
+Run:  python bench/bench_bank.py            (full: 1e6 prompts x 16 samples; 1e3 x 1e4)
+      python bench/bench_bank.py --quick    (1e4 prompts x 16; 100 x 1e3)
+
+Case A: P prompts x 16 samples (rows shuffled), all n = 1..16, with log-probs.
+Case B: P prompts x N samples, ns = 1..N log-spaced.
+Each method runs in its own child process on the same data (saved once as .npy),
+so "peak memory" is that process's peak resident set size above its resident size
+after loading the data (resource.getrusage). The pandas version
+(``groupby(...).apply`` per prompt, ``scipy.special.gammaln`` binomials, vectorized
+over n within a prompt) is far too slow for all prompts: it runs on the first
+prompts only and the table compares per-row rates. Both are checked to agree
+on those prompts. Times are medians over the repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def machine_line() -> str:
+    import numba
+    import pandas
+    import scipy
+
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{cpu}, {os.cpu_count()} cores, numba threads {numba.get_num_threads()}, "
+            f"Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}, "
+            f"pandas {pandas.__version__}, SciPy {scipy.__version__}, {platform.system()}")
+
+
+def make_bank(prompts: int, samples: int, seed: int):
+    """Shuffled rows: integer prompt ids, rewards with some ties, log-probs."""
+    rng = np.random.default_rng(seed)
+    groups = np.repeat(np.arange(prompts, dtype=np.int64), samples)
+    rewards = np.round(rng.normal(size=groups.shape[0]), 2)  # 2 decimals: ties happen
+    logprobs = -rng.gamma(2.0, 20.0, size=groups.shape[0])
+    perm = rng.permutation(groups.shape[0])
+    return groups[perm], rewards[perm], logprobs[perm]
+
+
+# ------------------------------------------------------------------ pandas side
+
+
+def pandas_curves(frame, ns):
+    """What a user writes: per prompt, sort, gammaln binomial weights, ties share equally."""
+    import pandas as pd
+    from scipy.special import gammaln
+
+    ns = np.asarray(ns, dtype=float)
+
+    def log_binom(a, b):
+        return gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1)
+
+    def one(g):
+        g = g.sort_values("reward", kind="stable")
+        r, lp = g["reward"].to_numpy(), g["logprob"].to_numpy()
+        size = r.shape[0]
+        n = ns[:, None]
+        rank = np.arange(1, size + 1)[None, :]
+        low = np.searchsorted(r, r, "left")  # samples strictly below
+        high = np.searchsorted(r, r, "right")  # samples at or below
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            w = np.where(rank >= n, np.exp(log_binom(rank - 1, n - 1) - log_binom(size, n)), 0.0)
+            cum = np.concatenate([np.zeros((n.shape[0], 1)), np.cumsum(w, axis=1)], axis=1)
+            w = (cum[:, high] - cum[:, low]) / (high - low)  # ties share their level's weight
+            eps = np.exp(lp)
+            a = np.exp(n * np.log1p(-eps))
+            b = -np.expm1(n * np.log1p(-eps))
+            est_terms = (a * (np.log(n) + (n - 1) * np.log1p(-eps) - (n - 1) / n)
+                         + np.where(b > 0, b * np.log(b / eps), 0.0))
+
+            def u(x):
+                return np.where(x >= n, np.exp(log_binom(x, n) - log_binom(size - 1, n)), 0.0)
+
+            loss = (u(low) + u(high - 1)).sum(axis=1) / (2 * size)
+            level = (high / size) ** n - (low / size) ** n
+            plug = np.where(level > 0, level / (high - low) * np.log(level * size / (high - low)), 0)
+        valid = ns <= size
+        out = np.full((4, ns.shape[0]), np.nan)
+        out[0] = np.where(valid, w @ r, np.nan)
+        out[1] = np.where(ns < size, 1 - loss, np.nan)
+        out[2] = np.where(valid, (w * est_terms).sum(axis=1), np.nan)
+        out[3] = np.where(valid, plug.sum(axis=1), np.nan)
+        return pd.Series(out.ravel())
+
+    result = frame.groupby("prompt_id", sort=False)[["reward", "logprob"]].apply(one)
+    return result.to_numpy().reshape(-1, 4, ns.shape[0])
+
+
+# ------------------------------------------------------------------ children
+
+
+def rss_now() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def child(method: str, data: Path, ns, repeats: int, prompts: int | None) -> dict:
+    groups = np.load(data / "groups.npy")
+    rewards = np.load(data / "rewards.npy")
+    logprobs = np.load(data / "logprobs.npy")
+    if prompts is not None:
+        keep = groups < prompts  # ids are 0..P-1: the first `prompts` prompts, rows in file order
+        groups, rewards, logprobs = groups[keep], rewards[keep], logprobs[keep]
+    if method == "bonkl":
+        from bonkl_fast.bank import bank_curves
+
+        bank_curves(rewards[:64], [1, 2], logprobs=logprobs[:64], groups=groups[:64])  # JIT warm
+
+        def run():
+            return bank_curves(rewards, ns, logprobs=logprobs, groups=groups)
+    else:
+        import pandas as pd
+
+        frame = pd.DataFrame({"prompt_id": groups, "reward": rewards, "logprob": logprobs})
+
+        def run():
+            return pandas_curves(frame, ns)
+    base = rss_now()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {"rows": int(rewards.shape[0]), "prompts": int(np.unique(groups).shape[0]),
+            "median_s": float(np.median(times)), "times": times,
+            "peak_extra_mb": max(peak - base, 0) / 2**20}
+
+
+def run_child(method, data, ns, repeats, prompts=None) -> dict:
+    command = [sys.executable, __file__, "--child", method, "--data", str(data),
+               "--ns", ",".join(map(str, ns)), "--repeats", str(repeats)]
+    if prompts is not None:
+        command += ["--prompts", str(prompts)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def agreement(data: Path, ns, prompts: int) -> float:
+    """Max abs difference between the two methods on the first prompts (all four curves)."""
+    import pandas as pd
+
+    from bonkl_fast.bank import bank_curves
+
+    groups = np.load(data / "groups.npy")
+    keep = groups < prompts
+    g, r, lp = (np.load(data / f"{name}.npy")[keep] for name in ("groups", "rewards", "logprobs"))
+    mine = bank_curves(r, ns, logprobs=lp, groups=g)
+    theirs = pandas_curves(pd.DataFrame({"prompt_id": g, "reward": r, "logprob": lp}), ns)
+    ours = np.stack([mine.expected_reward, mine.win_rate, mine.kl_estimate, mine.kl_plugin], 1)
+    both = np.isfinite(ours) & np.isfinite(theirs)
+    assert (np.isfinite(ours) == np.isfinite(theirs)).all()
+    return float(np.max(np.abs(ours[both] - theirs[both])))
+
+
+def case(label, prompts, samples, ns, pandas_prompts, repeats, seed, rows_out):
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder)
+        for name, arr in zip(("groups", "rewards", "logprobs"), make_bank(prompts, samples, seed)):
+            np.save(data / f"{name}.npy", arr)
+        fast = run_child("bonkl", data, ns, repeats)
+        slow = run_child("pandas", data, ns, max(1, repeats // 2), prompts=pandas_prompts)
+        diff = agreement(data, ns, min(pandas_prompts, 200))
+    rate_fast = fast["rows"] / fast["median_s"]
+    rate_slow = slow["rows"] / slow["median_s"]
+    rows_out.append(
+        f"| {label} | {len(ns)} | bonkl_fast | {fast['rows']:,} | {fast['median_s']:.2f} | "
+        f"{rate_fast:,.0f} | {fast['peak_extra_mb']:,.0f} | |")
+    rows_out.append(
+        f"| {label} | {len(ns)} | pandas+gammaln ({slow['prompts']:,} prompts) | {slow['rows']:,} | "
+        f"{slow['median_s']:.2f} | {rate_slow:,.0f} | {slow['peak_extra_mb']:,.0f} | "
+        f"**{rate_fast / rate_slow:,.0f}x** (max abs diff {diff:.1e}) |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", choices=["bonkl", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--ns", help=argparse.SUPPRESS)
+    parser.add_argument("--prompts", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        ns = np.array([int(x) for x in args.ns.split(",")])
+        print(json.dumps(child(args.child, args.data, ns, args.repeats, args.prompts)))
+        return
+    print(machine_line())
+    print(f"command: python bench/bench_bank.py{' --quick' if args.quick else ''}"
+          f" --repeats {args.repeats}\n")
+    rows = ["| case | len(ns) | method | rows | median s | rows/s | peak MB | speedup |",
+            "|---|---:|---|---:|---:|---:|---:|---|"]
+    a_prompts, b_prompts, b_samples = (10_000, 100, 1_000) if args.quick else (1_000_000, 1_000, 10_000)
+    case(f"{a_prompts:,} prompts x 16, n = 1..16", a_prompts, 16, np.arange(1, 17),
+         500 if args.quick else 2_000, args.repeats, 1, rows)
+    ns_b = np.unique(np.geomspace(1, b_samples, 41).round().astype(int))
+    case(f"{b_prompts:,} prompts x {b_samples:,}, log-spaced n", b_prompts, b_samples, ns_b,
+         5 if args.quick else 10, args.repeats, 2, rows)
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()
