@@ -222,3 +222,41 @@ def test_large_flat_reference(n):
     assert relative_error(kl, ref_kl(probs, rewards, n)) <= TOL
     win = bk.win_rate(probs, rewards, n)
     assert relative_error(win, ref_win_rate(probs, rewards, n)) <= TOL
+
+
+def chunked_reference(seed):
+    """K = 30000 outcomes (several parallel chunks of the kernel) with long runs of ties
+    crossing chunk boundaries, a tied block longer than a chunk and a zero-mass stretch."""
+    rng = np.random.default_rng(seed)
+    size = 30000
+    probs = rng.dirichlet(np.full(size, 0.7))
+    probs[9000:18000] = 0.0  # a whole chunk's worth of zero mass
+    probs /= probs.sum()
+    rewards = np.sort(rng.integers(0, 3000, size)).astype(float)
+    rewards[20000:29000] = rewards[20000]  # one level longer than a chunk
+    rewards = np.maximum.accumulate(rewards)
+    order = rng.permutation(size)
+    return probs[order], rewards[order]
+
+
+@pytest.mark.parametrize("n", [1.25, 3.0, 1e4])
+def test_multi_chunk_against_reference(n):
+    probs, rewards = chunked_reference(12)
+    kl = bk.kl_exact(probs, rewards, n)
+    assert relative_error(kl, ref_kl(probs, rewards, n)) <= TOL
+    win = bk.win_rate(probs, rewards, n)
+    assert relative_error(win, ref_win_rate(probs, rewards, n)) <= TOL
+
+
+def test_multi_chunk_matches_level_kernel():
+    """The chunked sorted-outcome kernel against the per-level kernel, many n at once."""
+    from bonkl_fast import _kernels_exact as kern
+    from bonkl_fast._levels import prepare_levels
+
+    probs, rewards = chunked_reference(13)
+    ns = np.logspace(0, 8, 40)
+    levels = prepare_levels(probs, rewards)
+    kl_levels, win_levels = kern.kl_win_many(levels.mass, levels.cum, levels.tail, ns)
+    kl_levels[0] = 0.0
+    np.testing.assert_allclose(bk.kl_exact(probs, rewards, ns), kl_levels, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(bk.win_rate(probs, rewards, ns), win_levels, rtol=1e-15, atol=0)

@@ -87,47 +87,6 @@ def compensated_sum(values):
 
 
 @jit
-def level_sums(rewards_sorted, probs_sorted):
-    """Preconditions: rewards ascending, probs >= 0 summing to 1, same length.
-
-    The ``(mass, cum, tail)`` of :func:`merge_levels`, bit for bit, without the
-    per-outcome bookkeeping (what the KL and win-rate sums need, at a third of
-    the memory).
-    """
-    size = rewards_sorted.shape[0]
-    mass = np.empty(size)
-    cum = np.empty(size)
-    count = 0
-    running = 0.0
-    running_comp = 0.0
-    i = 0
-    while i < size:
-        total = probs_sorted[i]
-        j = i + 1
-        if j < size and rewards_sorted[j] == rewards_sorted[i]:
-            total = 0.0
-            comp = 0.0
-            j = i
-            while j < size and rewards_sorted[j] == rewards_sorted[i]:
-                x = probs_sorted[j]
-                t = total + x
-                comp += (total - t) + x if abs(total) >= abs(x) else (x - t) + total
-                total = t
-                j += 1
-            total += comp
-        if total > 0.0:
-            mass[count] = total
-            t = running + total
-            running_comp += (running - t) + total if abs(running) >= abs(total) else (total - t) + running
-            running = t
-            cum[count] = running + running_comp
-            count += 1
-        i = j
-    mass = mass[:count]
-    return mass, cum[:count], _compensated_cumsum(mass, True)
-
-
-@jit
 def first_nonfinite(values):
     """Preconditions: values 1-D float64. Index of the first NaN or +-inf, or -1."""
     for i in range(values.shape[0]):

@@ -146,28 +146,55 @@ def tilt_precise(d, mass, win, reward, gamma, shift):
 
 @jit
 def soft_bon_level_masses(log_e, mass, n, nodes, weights):
-    """Preconditions: log_e ascending <= 0, mass > 0, n > 1, quadrature in s = log t.
+    """Preconditions: log_e ascending <= 0, mass > 0 summing to 1, n > 1, nodes ascending.
 
-    Level mass of soft best-of-n (MATH §8) with ``t = e^s``, ``x = t e_l``:
-    ``w_l = sum_i weight_i * n M(t_i)^(n-1) * q_l x e^-x``, where
-    ``M(t) = sum_z q_z e^(-t e_z)`` and ``log M`` comes from ``1 - M =
-    sum_z q_z (-expm1(-x_z))`` while that is below 1/2 (no cancellation at
-    large n). ``x e^-x`` is 0 in float64 once ``log x > 6.62``.
+    Level mass of soft best-of-n (MATH §8) with ``t = e^s``, ``x_l = t e_l``:
+    ``w_l = sum_i weight_i * n M(t_i)^(n-1) * q_l x_l e^-x_l``, where
+    ``M(t) = sum_z q_z e^(-x_z)``; ``log M`` comes from ``1 - M = sum_z q_z
+    (-expm1(-x_z))`` while that is below 1/2 (accurate at large n).
+
+    At each node only the window of levels with ``e^-40 <= x <= e^6.62`` is
+    visited: above it ``x e^-x`` and ``e^-x`` are 0 in float64; below it
+    ``e^-x = 1`` and ``x e^-x = x`` to float64, so those levels enter ``M``
+    through prefix sums and collect ``q_l e_l * sum_i weight_i n M^(n-1) t_i``
+    from a running log-sum. Cost O(nodes * window + L).
     """
     size = mass.shape[0]
     out = np.zeros(size)
-    kernel = np.empty(size)
+    cum = np.empty(size)  # sum of q over levels 0..l
+    above = np.zeros(size + 1)  # sum of q over levels l..L-1 (reverse sum: accurate when small)
+    total, comp = 0.0, 0.0
+    for level in range(size - 1, -1, -1):
+        total, comp = neumaier_add(total, comp, mass[level])
+        above[level] = total + comp
+    log_cum_qe = np.empty(size)  # log sum of q e over levels 0..l
+    total, comp, log_acc = 0.0, 0.0, -np.inf
+    for level in range(size):
+        total, comp = neumaier_add(total, comp, mass[level])
+        cum[level] = total + comp
+        term = math.log(mass[level]) + log_e[level]
+        top = max(log_acc, term)
+        log_acc = top + math.log(math.exp(log_acc - top) + math.exp(term - top))
+        log_cum_qe[level] = log_acc
+    low_end, high_start = size, size  # low levels: [0, low_end); window: [low_end, high_start)
+    log_collected = -np.inf  # log sum over nodes so far of weight n M^(n-1) t
     for i in range(nodes.shape[0]):
-        one_minus, m_direct = 0.0, 0.0
-        for level in range(size):
-            y = nodes[i] + log_e[level]
-            if y > 6.62:
-                kernel[level] = 0.0
-                one_minus += mass[level]
-                continue
-            x = math.exp(y)
+        s = nodes[i]
+        while high_start > 0 and log_e[high_start - 1] + s > 6.62:
+            high_start -= 1
+        new_low_end = min(low_end, high_start)
+        while new_low_end > 0 and log_e[new_low_end - 1] + s >= -40.0:
+            new_low_end -= 1
+        for level in range(new_low_end, low_end):  # leaving the low regime: collect
+            out[level] += mass[level] * math.exp(log_e[level] + log_collected)
+        low_end = new_low_end
+        one_minus = above[high_start]
+        m_direct = cum[low_end - 1] if low_end > 0 else 0.0
+        if low_end > 0:
+            one_minus += math.exp(s + log_cum_qe[low_end - 1])
+        for level in range(low_end, high_start):
+            x = math.exp(log_e[level] + s)
             ex = math.exp(-x)
-            kernel[level] = x * ex
             m_direct += mass[level] * ex
             one_minus += mass[level] * (-math.expm1(-x) if x < 0.5 else 1.0 - ex)
         if one_minus < 0.5:
@@ -176,9 +203,15 @@ def soft_bon_level_masses(log_e, mass, n, nodes, weights):
             log_m = math.log(m_direct)
         else:
             continue
-        factor = weights[i] * n * math.exp((n - 1.0) * log_m)
-        if factor == 0.0:
-            continue
-        for level in range(size):
-            out[level] += factor * mass[level] * kernel[level]
+        log_factor = math.log(weights[i] * n) + (n - 1.0) * log_m
+        factor = math.exp(log_factor)
+        for level in range(low_end, high_start):
+            x = math.exp(log_e[level] + s)
+            out[level] += factor * mass[level] * x * math.exp(-x)
+        if low_end > 0:
+            term = log_factor + s
+            top = max(log_collected, term)
+            log_collected = top + math.log(math.exp(log_collected - top) + math.exp(term - top))
+    for level in range(low_end):
+        out[level] += mass[level] * math.exp(log_e[level] + log_collected)
     return out

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._kernels_levels import first_descent, level_sums, merge_levels
+from ._kernels_levels import first_descent, merge_levels
 from ._kernels_sort import stable_argsort
 from ._validate import as_probs_rewards
 
@@ -81,15 +81,15 @@ def prepare_levels(probs, rewards, *, normalize: bool = False, assume_sorted: bo
     return Levels(p, r, order, p_sorted, *parts)
 
 
-def prepare_level_sums(probs, rewards, *, normalize: bool = False, assume_sorted: bool = False):
-    """Like :func:`prepare_levels`, but only the per-level ``(mass, cum, tail)``.
 
-    Same validation, sort and merge (bit-identical sums); for the KL and win
-    rate, which need nothing else, at a fraction of the memory.
+def prepare_sorted(probs, rewards, *, normalize: bool = False, assume_sorted: bool = False):
+    """Validate like :func:`prepare_levels`; return ``(rewards, probs)`` sorted by reward.
+
+    For kernels that merge the levels themselves (the KL and win-rate sums).
     """
     p, r = as_probs_rewards(probs, rewards, normalize=normalize)
     if assume_sorted:
         _check_ascending(r)
-        return level_sums(r, p)
+        return r, p
     order = stable_argsort(r)
-    return level_sums(r[order], p[order])
+    return r[order], p[order]

@@ -91,7 +91,8 @@ class BankCurves:
         columns = self.table()
         lines = ["| " + " | ".join(columns) + " |", "|" + "---:|" * len(columns)]
         for i in range(self.ns.shape[0]):
-            lines.append("| " + " | ".join(_format(c[i], exact=False) for c in columns.values()) + " |")
+            cells = (_format(column[i], exact=False) for column in columns.values())
+            lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines) + "\n"
 
 

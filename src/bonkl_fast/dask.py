@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .bank import BankCurves, as_ns, assemble, bank_curves as _bank_curves_in_memory
+from .bank import BankCurves, as_ns, assemble
+from .bank import bank_curves as _bank_curves_in_memory
 
 __all__ = ["bank_curves"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels_exact as kern
-from ._levels import Levels, prepare_level_sums, prepare_levels
+from ._levels import Levels, prepare_levels, prepare_sorted
 from ._validate import as_n, as_probs, as_vector
 
 __all__ = [
@@ -127,9 +127,9 @@ def kl_exact(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool 
     >>> kl_exact(np.full(10, 0.1), np.arange(10), [1, 10, 1e6]).round(6)
     array([0.      , 1.361097, 2.302585])
     """
-    sums = prepare_level_sums(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
+    outcomes = prepare_sorted(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
     return _over_unique_n(
-        sums, n, lambda lv, ns: kern.kl_win_many(*lv, ns)[0], value_at_one=0.0
+        outcomes, n, lambda rp, ns: kern.kl_win_sorted(*rp, ns)[0], value_at_one=0.0
     )
 
 
@@ -144,9 +144,9 @@ def win_rate(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool 
     >>> win_rate([0.5, 0.5], [0, 1], [1, 2, 4])
     array([0.5    , 0.625  , 0.71875])
     """
-    sums = prepare_level_sums(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
+    outcomes = prepare_sorted(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
     return _over_unique_n(
-        sums, n, lambda lv, ns: kern.kl_win_many(*lv, ns)[1], value_at_one=0.5
+        outcomes, n, lambda rp, ns: kern.kl_win_sorted(*rp, ns)[1], value_at_one=0.5
     )
 
 

@@ -39,6 +39,12 @@ def staircase(steps: int = 6) -> Reference:
     return Reference(f"staircase 10^-k, K={steps}", "staircase", p / p.sum(), np.arange(steps, dtype=float))
 
 
+def halving(steps: int = 8) -> Reference:
+    """``p_k ∝ 2^-k`` for reward k = 0..steps-1: a few likely answers, the best ones rare."""
+    p = 2.0 ** -np.arange(steps, dtype=float)
+    return Reference(f"halving 2^-k, K={steps}", "halving", p / p.sum(), np.arange(steps, dtype=float))
+
+
 def default_references() -> list[Reference]:
     """Uniform L in {10, 1e2, 1e3, 1e4}, binary top in {1e-1..1e-4}, a staircase."""
     refs = [uniform(size) for size in (10, 100, 1000, 10000)]

@@ -21,7 +21,7 @@ EXAMPLES = """\
 FIGURES = ("fig1_uniform_kl.png", "fig2_rare_top_kl.png", "fig3_win_rate.png",
            "fig4_frontier.png", "fig5_monte_carlo.png")
 TABLES = ("summary.csv", "summary.md", "frontier.csv", "monte_carlo.csv")
-FRONTIER_REFERENCE = suite.uniform(10)
+FRONTIER_REFERENCE = suite.halving(8)
 
 
 def register(subparsers) -> None:
@@ -97,7 +97,7 @@ def frontier_data(ref: suite.Reference) -> dict:
 
     p, r = ref.probs, ref.rewards
     ns = suite.n_grid(40, 1e4)
-    alphas = np.logspace(0, np.log10(p.max() * 0.5), 40)
+    alphas = np.logspace(0, np.log10(p[-1]), 60)
     betas = np.concatenate([[0.0], np.logspace(-2, 3, 60)])
     rr = [rewind_and_repeat(p, r, a) for a in alphas]
     tilt = [win_rate_tilt(p, r, b) for b in betas]
@@ -115,9 +115,28 @@ def frontier_data(ref: suite.Reference) -> dict:
     }
 
 
+MC_NS = (1, 2, 4, 8, 16, 32, 64, 128, 1024)
+
+
 def monte_carlo_data(ref: suite.Reference, size: int, seed: int) -> dict:
-    """Simulated best-of-n KL and win rate with standard errors at a few n."""
-    raise NotImplementedError  # filled in once the sampling module lands
+    """Simulated best-of-n KL and win rate with standard errors at a few n, and exact curves."""
+    from ..sampling import simulate_best_of_n
+
+    rng = np.random.default_rng(seed)
+    results = [simulate_best_of_n(ref.probs, ref.rewards, n, size, rng=rng) for n in MC_NS]
+    dense = suite.n_grid(80, max(MC_NS))
+    return {
+        "size": size,
+        "ns": np.array(MC_NS, dtype=float),
+        "kl_mc": np.array([res.kl for res in results]),
+        "kl_se": np.array([res.kl_se for res in results]),
+        "win_mc": np.array([res.win_rate for res in results]),
+        "win_se": np.array([res.win_rate_se for res in results]),
+        "ns_dense": dense,
+        "kl_exact": kl_exact(ref.probs, ref.rewards, dense),
+        "kl_bound": kl_bound(dense),
+        "win_exact": win_rate(ref.probs, ref.rewards, dense),
+    }
 
 
 def _csv(columns, rows) -> str:
