@@ -82,7 +82,7 @@ def figure_frontier(data: dict, name: str):
     ax.plot(data["bon_kl_bound"], data["bon_win"], color=colour(0), linestyle="--", linewidth=1.5,
             label="best-of-n, plotted at log n - (n-1)/n")
     ax.plot(data["rr_kl"], data["rr_win"], color=colour(1), linewidth=2, label="rewind-and-repeat")
-    ax.set_xlim(0, 1.25 * float(max(data["bon_kl"].max(), data["tilt_kl"].max())))
+    ax.set_xlim(0, 2.5 * float(max(data["bon_kl"].max(), data["tilt_kl"].max())))
     return _finish(fig, ax, f"Win rate vs KL frontier ({name})", "KL(policy || reference) [nats]",
                    "win rate against the reference")
 

@@ -39,10 +39,11 @@ def staircase(steps: int = 6) -> Reference:
     return Reference(f"staircase 10^-k, K={steps}", "staircase", p / p.sum(), np.arange(steps, dtype=float))
 
 
-def halving(steps: int = 8) -> Reference:
-    """``p_k ∝ 2^-k`` for reward k = 0..steps-1: a few likely answers, the best ones rare."""
-    p = 2.0 ** -np.arange(steps, dtype=float)
-    return Reference(f"halving 2^-k, K={steps}", "halving", p / p.sum(), np.arange(steps, dtype=float))
+def few_answers() -> Reference:
+    """Six answers, a few likely, with ties in the reward (top level mass 0.15)."""
+    probs = np.array([0.35, 0.25, 0.15, 0.10, 0.10, 0.05])
+    rewards = np.array([0.0, 1.0, 1.0, 2.0, 3.0, 3.0])
+    return Reference("six answers with ties", "few", probs, rewards)
 
 
 def default_references() -> list[Reference]:
