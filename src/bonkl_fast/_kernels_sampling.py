@@ -33,7 +33,8 @@ SamplerArrays = namedtuple(
         "start",  # per level: first sorted outcome
         "stop",  # per level: one past the last sorted outcome
         "within_cum",  # per sorted outcome: inclusive sum of probs from its level's start
-        "cum",  # per sorted outcome: inclusive sum of all sorted probs (inverse CDF)
+        "outcome_tail",  # per sorted outcome: reference mass strictly above it; last 0
+        "outcome_guide",  # guide table of outcome_tail
         "probs",  # per sorted outcome: probability
         "rewards",  # per sorted outcome: reward
         "level_of",  # per sorted outcome: level, -1 for zero-mass levels
@@ -185,20 +186,21 @@ def draw_inverse(state, bon_tail, bon_guide, pick, start, stop, within_cum, prob
 
 
 @jit
-def draw_direct(state, n, cum, probs, rewards):
-    """Preconditions: n >= 1, cum = cumsum(probs) > 0 at the end. One best-of-n draw, literally.
+def draw_direct(state, n, outcome_tail, outcome_guide, rewards):
+    """Preconditions: n >= 1, outcome_tail/guide as in build_guide. One best-of-n draw, literally.
 
-    n reference draws by inverse CDF; the highest reward is kept, ties broken
-    uniformly among the tied draws (reservoir: the k-th tied draw replaces the
-    pick with probability 1/k). O(n log K). Returns (state, sorted index).
+    n reference draws, each by inverse CDF in tail space (the lowest outcome
+    whose mass above is <= u: outcome i with probability p_i, never one of
+    probability 0); the highest reward is kept, ties broken uniformly among
+    the tied draws (reservoir: the k-th tied draw replaces the pick with
+    probability 1/k). O(n) expected, O(n log K) at worst. Returns (state, sorted index).
     """
-    size = cum.shape[0]
     best = -math.inf
     pick = 0
     ties = 0
     for _ in range(n):
         state, u = next_uniform(state)
-        i = search_cumulative(cum, probs, 0, size, u)
+        i = tail_search(outcome_tail, outcome_guide, u)
         if rewards[i] > best:
             best = rewards[i]
             pick = i
@@ -221,19 +223,14 @@ def sample_chunks(seeds, chunk_len, out, n, direct, a):
     to the per-draw helpers costs about 20 ns a draw.
     """
     bon_tail, bon_guide, pick, start, stop = a.bon_tail, a.bon_guide, a.pick, a.start, a.stop
-    within_cum, cum, probs, rewards, index_map = (
-        a.within_cum,
-        a.cum,
-        a.probs,
-        a.rewards,
-        a.index_map,
-    )
+    within_cum, probs, rewards, index_map = a.within_cum, a.probs, a.rewards, a.index_map
+    outcome_tail, outcome_guide = a.outcome_tail, a.outcome_guide
     size = out.shape[0]
     for c in prange(seeds.shape[0]):
         state = seeds[c]
         for i in range(c * chunk_len, min((c + 1) * chunk_len, size)):
             if direct:
-                state, j = draw_direct(state, n, cum, probs, rewards)
+                state, j = draw_direct(state, n, outcome_tail, outcome_guide, rewards)
                 out[i] = index_map[j]
             else:
                 state, index, _ = draw_inverse(
@@ -262,7 +259,8 @@ def simulate_chunks(seeds, chunk_len, size, n, direct, a, level_kl, outcome_esti
     Returns an array (chunks, 8): the 4 sums then the 4 sums of squares.
     """
     bon_tail, bon_guide, pick, start, stop = a.bon_tail, a.bon_guide, a.pick, a.start, a.stop
-    within_cum, cum, probs, rewards, level_of = a.within_cum, a.cum, a.probs, a.rewards, a.level_of
+    within_cum, probs, rewards, level_of = a.within_cum, a.probs, a.rewards, a.level_of
+    outcome_tail, outcome_guide = a.outcome_tail, a.outcome_guide
     ref_tail, ref_guide, index_map = a.ref_tail, a.ref_guide, a.index_map
     sums = np.zeros((seeds.shape[0], 8))
     for c in prange(seeds.shape[0]):
@@ -270,7 +268,7 @@ def simulate_chunks(seeds, chunk_len, size, n, direct, a, level_kl, outcome_esti
         x = np.empty(4)
         for _ in range(c * chunk_len, min((c + 1) * chunk_len, size)):
             if direct:
-                state, j = draw_direct(state, n, cum, probs, rewards)
+                state, j = draw_direct(state, n, outcome_tail, outcome_guide, rewards)
                 level = level_of[j]
             else:
                 state, j, level = draw_inverse(

@@ -5,7 +5,7 @@ tail space; :func:`simulate_best_of_n` turns draws into Monte Carlo estimates
 of KL, win rate, mean reward and the sample KL estimator, each with its
 standard error and the exact value next to it. ``method="direct"`` runs the
 literal procedure (n reference draws per selection, best kept, ties broken
-uniformly at random): the test oracle, O(n log K) per draw.
+uniformly at random): the test oracle, O(n) per draw.
 
 Draws are split into fixed chunks, each seeded from ``rng``: the same seed
 gives the same draws bit for bit with any number of Numba threads, with or
@@ -25,6 +25,7 @@ import numpy as np
 
 from . import _kernels_exact as kex
 from . import _kernels_sampling as ks
+from ._kernels_levels import _compensated_cumsum
 from ._levels import Levels, prepare_levels
 from ._random import check_random_state, chunk_count, chunk_seeds
 from ._validate import as_integer_n
@@ -102,11 +103,13 @@ def _sampler_arrays(levels: Levels, n: int, direct: bool, simulate: bool) -> ks.
     arrays = dict.fromkeys(ks.SamplerArrays._fields, _NO_FLOATS)
     arrays.update(probs=probs, index_map=index_map, level_of=levels.level_of)
     arrays.update(pick=_NO_INTS, start=levels.start, stop=levels.stop, bon_guide=_NO_INTS)
-    arrays.update(ref_guide=_NO_INTS)
+    arrays.update(ref_guide=_NO_INTS, outcome_guide=_NO_INTS)
     if direct or simulate:
         arrays["rewards"] = np.ascontiguousarray(levels.rewards[order])
     if direct:
-        arrays["cum"] = np.cumsum(probs)
+        outcome_tail = _compensated_cumsum(probs, True)  # mass strictly above each outcome
+        guide = ks.build_guide(outcome_tail, _guide_buckets(size))
+        arrays.update(outcome_tail=outcome_tail, outcome_guide=guide)
     else:
         bon_tail = ks.best_of_n_tails(levels.cum, levels.tail, float(n))
         single = _single_outcomes(levels)
@@ -198,7 +201,7 @@ def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", nor
     method : {"inverse", "direct"}
         ``"inverse"`` (default): MATH §6, O(log K) per draw for every n.
         ``"direct"``: the literal procedure, n reference draws by inverse CDF,
-        best reward kept, ties broken uniformly among tied draws; O(n log K).
+        best reward kept, ties broken uniformly among tied draws; O(n) per draw.
     normalize : bool
         Divide ``probs`` by their sum instead of requiring it to be 1.
 
@@ -228,7 +231,7 @@ def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", nor
     bits, so outcomes of best-of-n probability below about 1e-16 are not
     resolved. Chunks of 65536 draws run in parallel, each from its own seed:
     results do not depend on the number of threads. Setup costs O(K log K)
-    (sorting) per call; ``"direct"`` costs O(n log K) per draw.
+    (sorting) per call; ``"direct"`` costs O(n) per draw (O(n log K) at worst).
 
     Examples
     --------
