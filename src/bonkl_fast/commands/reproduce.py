@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import sys
 import time
 from pathlib import Path
@@ -140,9 +142,12 @@ def monte_carlo_data(ref: suite.Reference, size: int, seed: int) -> dict:
 
 
 def _csv(columns, rows) -> str:
-    lines = [",".join(columns)]
-    lines += [",".join(v if isinstance(v, str) else repr(float(v)) for v in row) for row in rows]
-    return "\n".join(lines) + "\n"
+    """CSV text; floats written with repr so they read back bit for bit."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([v if isinstance(v, str) else repr(float(v)) for v in row] for row in rows)
+    return buffer.getvalue()
 
 
 def _frontier_csv(data: dict) -> str:
