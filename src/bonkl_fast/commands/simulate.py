@@ -21,8 +21,7 @@ def register(subparsers) -> None:
     parser = new_command(
         subparsers,
         "simulate",
-        "Simulate best-of-n on a discrete reference: Monte Carlo KL, win rate, mean reward "
-        "and KL estimator with standard errors, next to the exact values.",
+        "Monte Carlo best-of-n (KL, win rate, reward, estimator) next to the exact values.",
         EXAMPLES,
     )
     add_distribution_flags(parser)
