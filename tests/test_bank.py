@@ -206,7 +206,8 @@ def test_invariant_to_row_order_group_order_and_id_type(values, rnd):
     ref = bank_curves(rewards, logprobs=logprobs, groups=groups)
     perm = np.array(rnd.sample(range(len(values)), len(values)))
     names = np.array(["p-zero", "p-one", "p-two"], dtype=object)
-    other = bank_curves(rewards[perm], ns=ref.ns, logprobs=logprobs[perm], groups=names[groups[perm]])
+    other = bank_curves(rewards[perm], ns=ref.ns, logprobs=logprobs[perm],
+                        groups=names[groups[perm]])
     order = [list(names[ref.groups]).index(g) for g in other.groups]
     for field in ("expected_reward", "win_rate", "kl_estimate", "kl_plugin"):
         np.testing.assert_allclose(getattr(other, field), getattr(ref, field)[order], rtol=1e-13)
@@ -256,7 +257,8 @@ def test_tables():
         ({"rewards": [[1.0, 2.0]]}, ValueError, "rewards must be 1-D"),
         ({"rewards": [1.0, 2.0], "logprobs": [-1.0]}, ValueError, "logprobs has 1 entries"),
         ({"rewards": [1.0, 2.0], "logprobs": [-1.0, 0.5]}, ValueError, "logprobs must be <= 0"),
-        ({"rewards": [1.0, 2.0], "logprobs": [-1.0, np.nan]}, ValueError, "logprobs must be finite"),
+        ({"rewards": [1.0, 2.0], "logprobs": [-1.0, np.nan]}, ValueError,
+         "logprobs must be finite"),
         ({"rewards": [1.0, 2.0], "groups": [1]}, ValueError, "groups must be 1-D with one id"),
         ({"rewards": [1.0, 2.0], "groups": [1.0, np.nan]}, ValueError, "missing"),
         ({"rewards": [1.0, 2.0], "ns": [0]}, ValueError, "ns must be >= 1"),
@@ -275,7 +277,8 @@ def test_float32_and_integer_input_accepted():
     a = bank_curves(np.array([0.5, 1.5, 1.5], dtype=np.float32), logprobs=np.float32([-1, -2, -3]))
     b = bank_curves([0.5, 1.5, 1.5], logprobs=[-1.0, -2.0, -3.0])
     np.testing.assert_array_equal(a.expected_reward, b.expected_reward)
-    np.testing.assert_array_equal(bank_curves([0, 1, 1]).win_rate, bank_curves([0.0, 1, 1]).win_rate)
+    np.testing.assert_array_equal(bank_curves([0, 1, 1]).win_rate,
+                                  bank_curves([0.0, 1, 1]).win_rate)
 
 
 def test_cached_and_uncached_weights_agree_exactly(monkeypatch):

@@ -32,7 +32,7 @@ def bonkl(*args, cwd):
 @pytest.fixture
 def bank_csv(tmp_path):
     path = tmp_path / "bank.csv"
-    rows = "".join(f"{g},{r},{lp}\n" for g, r, lp in zip(GROUPS, REWARDS, LOGPROBS))
+    rows = "".join(f"{g},{r},{lp}\n" for g, r, lp in zip(GROUPS, REWARDS, LOGPROBS, strict=True))
     path.write_text("prompt_id,reward,logprob\n" + rows)
     return path
 
@@ -58,7 +58,8 @@ def test_table_csv_and_plot(bank_csv, tmp_path):
     result = bonkl(bank_csv, "--csv", out_csv, "--plot", out_png, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "12 groups, 108 samples, N from 9 to 9" in result.stdout
-    assert "| n | groups | kl_bound | kl_estimate | kl_plugin | expected_reward | win_rate |" in result.stdout
+    header = "| n | groups | kl_bound | kl_estimate | kl_plugin | expected_reward | win_rate |"
+    assert header in result.stdout
     expected = bank_curves(REWARDS, logprobs=LOGPROBS, groups=GROUPS)
     with open(out_csv) as handle:
         rows = list(csv.DictReader(handle))
@@ -88,15 +89,16 @@ def test_refuses_to_overwrite_foreign_files(bank_csv, tmp_path):
     assert mine.read_text() == "keep me\n"
     forced = bonkl(bank_csv, "--csv", mine, "--force", "--no-logprob", "--ns", "2", cwd=tmp_path)
     assert forced.returncode == 0, forced.stderr
-    assert mine.read_text().splitlines()[0] == "n,groups,kl_bound,kl_plugin,expected_reward,win_rate"
+    header = "n,groups,kl_bound,kl_plugin,expected_reward,win_rate"
+    assert mine.read_text().splitlines()[0] == header
 
 
 def test_jsonl_with_custom_columns(tmp_path):
     path = tmp_path / "bank.jsonl"
     path.write_text("".join(json.dumps({"q": f"q{g}", "score": r}) + "\n"
-                            for g, r in zip(GROUPS, REWARDS)))
-    result = bonkl(path, "--group-col", "q", "--reward-col", "score", "--no-logprob", "--ns", "1,2,9",
-                   cwd=tmp_path)
+                            for g, r in zip(GROUPS, REWARDS, strict=True)))
+    result = bonkl(path, "--group-col", "q", "--reward-col", "score", "--no-logprob",
+                   "--ns", "1,2,9", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "kl_estimate" not in result.stdout
     assert result.stdout.count("\n") == 6  # summary, header, rule, three rows
@@ -106,7 +108,8 @@ def test_jsonl_with_custom_columns(tmp_path):
     ("make", "extra", "fragments"),
     [
         (None, [], ["missing.csv: no such file"]),
-        ("prompt_id,reward,logprob\na,1,-1\nb,x,-2\n", [], ["row 2, line 3, column 'reward'", "'x'"]),
+        ("prompt_id,reward,logprob\na,1,-1\nb,x,-2\n", [],
+         ["row 2, line 3, column 'reward'", "'x'"]),
         ("prompt_id,reward\na,1\n", [], ["no column 'logprob'", "--no-logprob"]),
         ("prompt_id,reward,logprob\na,1,-1\na,2,-1\n", ["--ns", "1.5"], ["ns must be integers"]),
         ("prompt_id,reward,logprob\na,1,-1\n", ["--plot", "x.svg"], ["x.svg", ".png"]),

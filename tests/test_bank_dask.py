@@ -81,7 +81,8 @@ def test_equals_in_memory_when_partitions_hold_whole_groups(monkeypatch):
 def test_no_group_column():
     frame = random_bank(9, n_groups=3)
     expected = bank_curves(frame["reward"].to_numpy(), [1, 5, 40])
-    got = bank_dask.bank_curves(dd.from_pandas(frame, npartitions=4, sort=False), group=None, ns=[1, 5, 40])
+    ddf = dd.from_pandas(frame, npartitions=4, sort=False)
+    got = bank_dask.bank_curves(ddf, group=None, ns=[1, 5, 40])
     assert_identical(got, expected)
 
 
