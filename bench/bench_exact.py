@@ -88,8 +88,12 @@ def speed_rows(size, size_many, repeats):
     sorted_rewards = np.sort(rewards)
     rows = []
     for n in [1000.0, 2.0, 1e6]:
-        ours = median_time(lambda: bk.kl_exact(probs, sorted_rewards, n, assume_sorted=True), repeats)
-        theirs = median_time(lambda: numpy_kl(probs, sorted_rewards, n, presorted=True), repeats)
+        ours = median_time(
+            lambda n=n: bk.kl_exact(probs, sorted_rewards, n, assume_sorted=True), repeats
+        )
+        theirs = median_time(
+            lambda n=n: numpy_kl(probs, sorted_rewards, n, presorted=True), repeats
+        )
         target = ">= 10x" if n == 1000.0 else "(extra n)"
         rows.append((f"presorted K={size:.0e}, n={n:g}", ours, theirs, target))
     n = 1000.0
@@ -115,8 +119,18 @@ def adversarial_cases():
     stairs /= stairs.sum()
     big = 1.0 - 1e-15
     return [
-        ("dominant bottom, top 1e-15, n=1e3", np.array([big, 1.0 - big]), np.array([0.0, 1.0]), 1e3),
-        ("tiny bottom 1e-300, dominant top, n=1e15", np.array([1e-300, 1.0]), np.array([0.0, 1.0]), 1e15),
+        (
+            "dominant bottom, top 1e-15, n=1e3",
+            np.array([big, 1.0 - big]),
+            np.array([0.0, 1.0]),
+            1e3,
+        ),
+        (
+            "tiny bottom 1e-300, dominant top, n=1e15",
+            np.array([1e-300, 1.0]),
+            np.array([0.0, 1.0]),
+            1e15,
+        ),
         ("staircase p_k ~ 10^-k (K=30), n=1e12", stairs, np.arange(30.0), 1e12),
         ("2000 atoms (Dirichlet 0.5), n=1e12", atoms, rng.normal(size=2000), 1e12),
     ]
@@ -191,10 +205,14 @@ def main(argv=None):
     print("| case | bonkl_fast | NumPy | speed-up | target |")
     print("|---|---|---|---|---|")
     for name, ours, theirs, target in speed_rows(size, size_many, args.repeats):
-        print(f"| {name} | {fmt_time(ours)} | {fmt_time(theirs)} | {theirs / ours:.1f}x | {target} |")
+        print(
+            f"| {name} | {fmt_time(ours)} | {fmt_time(theirs)} | {theirs / ours:.1f}x | {target} |"
+        )
     print()
-    print("| adversarial case | KL rel. error bonkl_fast | KL rel. error NumPy "
-          "| pmf max rel. error bonkl_fast | pmf max rel. error NumPy |")
+    print(
+        "| adversarial case | KL rel. error bonkl_fast | KL rel. error NumPy "
+        "| pmf max rel. error bonkl_fast | pmf max rel. error NumPy |"
+    )
     print("|---|---|---|---|---|")
     for name, kl_ours, kl_theirs, pmf_ours, pmf_theirs in accuracy_rows():
         print(f"| {name} | {kl_ours:.1e} | {kl_theirs:.1e} | {pmf_ours:.1e} | {pmf_theirs:.1e} |")

@@ -78,7 +78,7 @@ def mp_levels(probs, rewards) -> MpLevels:
 def _level_weights(levels: MpLevels, n) -> list:
     n = mpf(float(n))
     out = []
-    for q, f in zip(levels.mass, levels.cum):
+    for q, f in zip(levels.mass, levels.cum, strict=True):
         g = f - q
         out.append(f**n - (g**n if g > 0 else mpf(0)))
     return out
@@ -101,7 +101,9 @@ def ref_kl(probs, rewards, n):
     with mp.workdps(working_digits(probs, n)):
         lv = mp_levels(probs, rewards)
         w = _level_weights(lv, n)
-        return +mpmath.fsum(wk * mpmath.log(wk / qk) for wk, qk in zip(w, lv.mass) if wk > 0)
+        return +mpmath.fsum(
+            wk * mpmath.log(wk / qk) for wk, qk in zip(w, lv.mass, strict=True) if wk > 0
+        )
 
 
 def ref_win_rate(probs, rewards, n):
@@ -110,7 +112,7 @@ def ref_win_rate(probs, rewards, n):
         lv = mp_levels(probs, rewards)
         w = _level_weights(lv, n)
         return +mpmath.fsum(
-            wk * (fk - qk + qk / 2) for wk, fk, qk in zip(w, lv.cum, lv.mass)
+            wk * (fk - qk + qk / 2) for wk, fk, qk in zip(w, lv.cum, lv.mass, strict=True)
         )
 
 

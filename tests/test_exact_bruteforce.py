@@ -37,10 +37,10 @@ CASES = [
 def test_pmf_equals_enumeration(probs, rewards, n):
     exact = brute_force_pmf(probs, rewards, n)
     pmf = bk.bon_pmf(probs, rewards, n)
-    for value, ref in zip(pmf, exact):
+    for value, ref in zip(pmf, exact, strict=True):
         assert abs(value - float(ref)) <= TOL * max(float(ref), 1e-300), (value, ref)
     # zero-mass outcomes get exactly zero
-    for value, p in zip(pmf, probs):
+    for value, p in zip(pmf, probs, strict=True):
         if p == 0:
             assert value == 0.0
 

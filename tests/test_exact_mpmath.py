@@ -36,7 +36,7 @@ def check_all(probs, rewards, n, *, estimate=True):
     assert relative_error(win, ref_win_rate(probs, rewards, n)) <= TOL, (win, n)
     pmf = bk.bon_pmf(probs, rewards, n)
     ref = ref_pmf(probs, rewards, n)
-    for value, exact in zip(pmf, ref):
+    for value, exact in zip(pmf, ref, strict=True):
         if exact > PMF_FLOOR:
             assert relative_error(value, exact) <= TOL, (value, exact, n)
         else:
@@ -82,7 +82,7 @@ def test_many_n_in_one_call_match_reference(seed):
     ns = np.sort(10 ** rng.uniform(0, 15, 8))[::-1]  # unsorted request order on purpose
     kls = bk.kl_exact(probs, rewards, ns)
     wins = bk.win_rate(probs, rewards, ns)
-    for n, kl, win in zip(ns, kls, wins):
+    for n, kl, win in zip(ns, kls, wins, strict=True):
         assert relative_error(kl, ref_kl(probs, rewards, n)) <= TOL
         assert relative_error(win, ref_win_rate(probs, rewards, n)) <= TOL
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import assume, example, given, note
+from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 import bonkl_fast as bk
@@ -78,7 +78,9 @@ def test_invariant_to_permutation(ref, n, random):
     kl = bk.kl_exact(probs, rewards, n)
     kl_perm = bk.kl_exact(probs[order], rewards[order], n)
     assert abs(kl - kl_perm) <= 1e-14 * kl + 1e-300
-    assert abs(bk.win_rate(probs, rewards, n) - bk.win_rate(probs[order], rewards[order], n)) <= 1e-15
+    assert (
+        abs(bk.win_rate(probs, rewards, n) - bk.win_rate(probs[order], rewards[order], n)) <= 1e-15
+    )
     pmf = bk.bon_pmf(probs, rewards, n)
     np.testing.assert_allclose(bk.bon_pmf(probs[order], rewards[order], n), pmf[order], rtol=1e-14)
 
@@ -113,9 +115,10 @@ def test_pmf_is_a_distribution(ref, n):
 def test_win_rate_at_one_is_half(ref):
     probs, rewards = ref
     assert bk.win_rate(probs, rewards, 1) == 0.5
-    assert bk.win_rate(probs, rewards, 1 + 1e-15) == 0.5 or abs(
-        bk.win_rate(probs, rewards, 1 + 1e-15) - 0.5
-    ) <= 1e-14
+    assert (
+        bk.win_rate(probs, rewards, 1 + 1e-15) == 0.5
+        or abs(bk.win_rate(probs, rewards, 1 + 1e-15) - 0.5) <= 1e-14
+    )
 
 
 @given(references(), ns)

@@ -96,7 +96,9 @@ def test_normalize_true_fixes_the_wrong_sum():
         bk.win_rate(np.array(probs) / 0.93, R, 3), rel=1e-15
     )
     np.testing.assert_allclose(
-        bk.bon_pmf(probs, R, 3, normalize=True), bk.bon_pmf(np.array(probs) / 0.93, R, 3), rtol=1e-15
+        bk.bon_pmf(probs, R, 3, normalize=True),
+        bk.bon_pmf(np.array(probs) / 0.93, R, 3),
+        rtol=1e-15,
     )
 
 

@@ -27,12 +27,21 @@ TABLE = [
     (*uniform(2), 4, 0.459355521853486, 0.636294361119891, 0.499123919423479, 0.71875),
     (*uniform(10), 10, 1.36109717670988, 1.40258509299405, 1.37888673625489, 0.90085658075),
     (
-        *uniform(1000), 1000, 5.86809953850957, 5.90875527898214, 5.88307768410086,
+        *uniform(1000),
+        1000,
+        5.86809953850957,
+        5.90875527898214,
+        5.88307768410086,
         0.998919018443269,
     ),
     (
-        np.array([1 - 1e-4, 1e-4]), np.array([0.0, 1.0]), 1000, 0.562279574818298,
-        5.90875527898214, None, 0.547533553220727,
+        np.array([1 - 1e-4, 1e-4]),
+        np.array([0.0, 1.0]),
+        1000,
+        0.562279574818298,
+        5.90875527898214,
+        None,
+        0.547533553220727,
     ),
 ]
 
@@ -213,9 +222,7 @@ def test_kl_divergence_of_bon_pmf_equals_kl_exact():
     probs = rng.dirichlet(np.full(30, 0.5))
     rewards = rng.integers(0, 10, 30).astype(float)
     pmf = bk.bon_pmf(probs, rewards, 17)
-    assert bk.kl_divergence(pmf, probs, ) == pytest.approx(
-        bk.kl_exact(probs, rewards, 17), rel=1e-12
-    )
+    assert bk.kl_divergence(pmf, probs) == pytest.approx(bk.kl_exact(probs, rewards, 17), rel=1e-12)
 
 
 def test_win_rate_vs_reference():
@@ -292,7 +299,9 @@ def test_float32_input_computed_in_float64():
         np.testing.assert_array_equal(pmf, bk.bon_pmf(probs64, rewards64, n))
     # a float32 vector that sums to 1 only within float32 rounding is accepted
     p32 = np.full(3, 1 / 3, dtype=np.float32)
-    assert bk.kl_exact(p32, [0, 1, 2], 2.0) == pytest.approx(bk.kl_exact(np.full(3, 1 / 3), [0, 1, 2], 2.0))
+    assert bk.kl_exact(p32, [0, 1, 2], 2.0) == pytest.approx(
+        bk.kl_exact(np.full(3, 1 / 3), [0, 1, 2], 2.0)
+    )
 
 
 def test_integer_inputs_accepted():
@@ -306,8 +315,12 @@ def test_zero_probability_outcomes():
     pmf = bk.bon_pmf(probs, rewards, 3)
     np.testing.assert_array_equal(pmf[[0, 2, 4]], 0.0)
     np.testing.assert_allclose(pmf[[1, 3]], [0.125, 0.875], rtol=1e-15)
-    assert bk.kl_exact(probs, rewards, 3) == pytest.approx(bk.kl_exact([0.5, 0.5], [0, 1], 3), rel=1e-15)
-    assert bk.win_rate(probs, rewards, 3) == pytest.approx(bk.win_rate([0.5, 0.5], [0, 1], 3), rel=1e-15)
+    assert bk.kl_exact(probs, rewards, 3) == pytest.approx(
+        bk.kl_exact([0.5, 0.5], [0, 1], 3), rel=1e-15
+    )
+    assert bk.win_rate(probs, rewards, 3) == pytest.approx(
+        bk.win_rate([0.5, 0.5], [0, 1], 3), rel=1e-15
+    )
     assert bk.kl_estimate_expected(probs, rewards, 3) == pytest.approx(
         bk.kl_estimate_expected([0.5, 0.5], [0, 1], 3), rel=1e-15
     )

@@ -477,7 +477,9 @@ def chunk_terms(mass, cum, tail, below, log_g, ns, out):
         kl, kl_comp, win, win_comp = 0.0, 0.0, 0.0, 0.0
         for k in range(first, count):
             if n >= 2.0:
-                w, term = level_term(n, log_n, mass[k], log_f[k], c[k], mass[k] / cum[k], s1[k], log_q[k])
+                w, term = level_term(
+                    n, log_n, mass[k], log_f[k], c[k], mass[k] / cum[k], s1[k], log_q[k]
+                )
             else:
                 w = math.exp(n * log_f[k] + log1mexp(n * c[k]))
                 u = log_ratio_near_one(n - 1.0, log_f[k], c[k])
@@ -533,8 +535,14 @@ def kl_win_sorted_chunks(rewards_sorted, probs_sorted, ns, bounds):
     for chunk in prange(chunks):
         below = under[chunk, 0] + under[chunk, 1]
         mass, cum, tail = chunk_levels(
-            rewards_sorted, probs_sorted, bounds[chunk], bounds[chunk + 1],
-            under[chunk, 0], under[chunk, 1], over[chunk, 0], over[chunk, 1],
+            rewards_sorted,
+            probs_sorted,
+            bounds[chunk],
+            bounds[chunk + 1],
+            under[chunk, 0],
+            under[chunk, 1],
+            over[chunk, 0],
+            over[chunk, 1],
         )
         if mass.shape[0] == 0:
             continue

@@ -67,7 +67,9 @@ def _check_ascending(r: np.ndarray) -> None:
         )
 
 
-def prepare_levels(probs, rewards, *, normalize: bool = False, assume_sorted: bool = False) -> Levels:
+def prepare_levels(
+    probs, rewards, *, normalize: bool = False, assume_sorted: bool = False
+) -> Levels:
     """Validate ``probs``/``rewards``, sort by reward and merge ties into levels."""
     p, r = as_probs_rewards(probs, rewards, normalize=normalize)
     if assume_sorted:
@@ -79,7 +81,6 @@ def prepare_levels(probs, rewards, *, normalize: bool = False, assume_sorted: bo
         p_sorted, r_sorted = p[order], r[order]
     parts = merge_levels(r_sorted, p_sorted)
     return Levels(p, r, order, p_sorted, *parts)
-
 
 
 def prepare_sorted(probs, rewards, *, normalize: bool = False, assume_sorted: bool = False):

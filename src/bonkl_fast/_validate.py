@@ -100,9 +100,7 @@ def as_probs(probs, *, normalize: bool = False, name: str = "probs") -> np.ndarr
     p = as_vector(raw, name)
     bad = first_negative(p)
     if bad >= 0:
-        raise ValueError(
-            f"{name} must be non-negative, found {p[bad]} at index {bad}"
-        )
+        raise ValueError(f"{name} must be non-negative, found {p[bad]} at index {bad}")
     # compensated: the same total whatever the order of p (assume_sorted == unsorted path)
     total = float(compensated_sum(p))
     if not np.isfinite(total):
@@ -126,8 +124,7 @@ def as_rewards(rewards, size: int, *, name: str = "rewards") -> np.ndarray:
     r = as_vector(rewards, name)
     if r.shape[0] != size:
         raise ValueError(
-            f"{name} has {r.shape[0]} entries but probs has {size}; "
-            "pass one reward per outcome"
+            f"{name} has {r.shape[0]} entries but probs has {size}; pass one reward per outcome"
         )
     # -0.0 + 0.0 == +0.0: ties by exact equality, sign-free (copy only when needed)
     return r + 0.0 if has_negative_zero(r) else r
@@ -148,9 +145,7 @@ def _n_array(n, name: str) -> np.ndarray:
     if not np.isfinite(out).all():
         raise ValueError(f"{name} must be finite, got {out[~np.isfinite(out)].flat[0]}")
     if (out < 1).any():
-        raise ValueError(
-            f"{name} must be >= 1 (the number of draws), got {out[out < 1].flat[0]:g}"
-        )
+        raise ValueError(f"{name} must be >= 1 (the number of draws), got {out[out < 1].flat[0]:g}")
     return out
 
 

@@ -44,7 +44,9 @@ def _over_unique_n(levels, n, kernel_call, *, value_at_one):
     return _shape_result(values[inverse], shape, is_scalar)
 
 
-def bon_pmf(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool = False) -> np.ndarray:
+def bon_pmf(
+    probs, rewards, n, *, normalize: bool = False, assume_sorted: bool = False
+) -> np.ndarray:
     """Best-of-n pmf over the outcomes of a discrete reference.
 
     Parameters
@@ -150,7 +152,9 @@ def win_rate(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool 
     )
 
 
-def kl_estimate_expected(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool = False):
+def kl_estimate_expected(
+    probs, rewards, n, *, normalize: bool = False, assume_sorted: bool = False
+):
     """Expected KL estimate ``E_{y ~ pi_n}[kl_estimate(pi(y), n)]`` (MATH §4).
 
     The expectation, under best-of-n, of the per-sample estimator that users
@@ -251,7 +255,9 @@ def kl_estimate(eps, n):
         raise ValueError(f"eps must be a probability in (0, 1], got {bad}")
     n_flat, n_shape, _ = as_n(n)
     e, nn = np.broadcast_arrays(eps_arr, n_flat.reshape(n_shape))
-    values = kern.kl_estimate_many(np.ascontiguousarray(e).ravel(), np.ascontiguousarray(nn).ravel())
+    values = kern.kl_estimate_many(
+        np.ascontiguousarray(e).ravel(), np.ascontiguousarray(nn).ravel()
+    )
     if e.ndim == 0:
         return float(values[0])
     return values.reshape(e.shape)
