@@ -509,7 +509,7 @@ def tilt_for_kl(probs, rewards, kl, *, kind: str = "win_rate", normalize: bool =
 # ------------------------------------------------------------------ soft best-of-n
 
 _GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(16)
-_PANEL = 0.25  # panel width in s = log t; 16 Gauss-Legendre nodes per panel
+_PANEL = 0.5  # panel width in s = log t, 16 Gauss-Legendre nodes (1.0 agrees to 1e-15)
 _HARD_GAP = 800.0  # reward gaps above 800 * temperature: soft == hard to float64
 
 
@@ -574,14 +574,18 @@ def soft_best_of_n(probs, rewards, n, temperature, *, normalize: bool = False,
     Notes
     -----
     The integral is taken in ``s = log t`` with 16-point Gauss-Legendre panels
-    of width 1/4 over the union of the levels' windows (gaps between widely
+    of width 1/2 over the union of the levels' windows (gaps between widely
     separated rewards are skipped); ``1 - M`` is summed with ``expm1`` so
-    ``M^(n-1)`` stays accurate at large n. Accuracy about 1e-13 absolute per
-    entry (tested against exhaustive enumeration). When every gap between
-    distinct rewards exceeds ``800 * temperature`` the result is
-    :func:`bonkl_fast.bon_pmf` (the softmax of a non-maximal draw is below
-    e^-800). Cost O(L * nodes), nodes about 64 per unit of ``log t`` covered
-    (a few thousand for rewards within ~50 temperatures of each other).
+    ``M^(n-1)`` stays accurate at large n. Agreement with exhaustive
+    enumeration and with mpmath quadrature to 1e-10 relative (observed
+    ~1e-15 absolute; panels twice as wide change results by < 1e-15 for n up
+    to 1e15). When every gap between distinct rewards exceeds
+    ``800 * temperature`` the result is :func:`bonkl_fast.bon_pmf` (the
+    softmax of a non-maximal draw is below e^-800). At each node only levels
+    with ``e^-40 <= t e_l <= e^6.62`` are visited (the others enter through
+    prefix sums), so the cost is O(nodes * window + L) with about 32 nodes per
+    unit of ``log t``: linear in L when rewards are spread over many
+    temperatures, O(L * 2000) when all rewards lie within a few temperatures.
 
     Examples
     --------
