@@ -161,6 +161,7 @@ def soft_bon_level_masses(log_e, mass, n, nodes, weights):
     """
     size = mass.shape[0]
     out = np.zeros(size)
+    kernel = np.empty(size)  # x e^-x of the window's levels at the current node
     cum = np.empty(size)  # sum of q over levels 0..l
     above = np.zeros(size + 1)  # sum of q over levels l..L-1 (reverse sum: accurate when small)
     total, comp = 0.0, 0.0
@@ -195,6 +196,7 @@ def soft_bon_level_masses(log_e, mass, n, nodes, weights):
         for level in range(low_end, high_start):
             x = math.exp(log_e[level] + s)
             ex = math.exp(-x)
+            kernel[level] = x * ex
             m_direct += mass[level] * ex
             one_minus += mass[level] * (-math.expm1(-x) if x < 0.5 else 1.0 - ex)
         if one_minus < 0.5:
@@ -206,8 +208,7 @@ def soft_bon_level_masses(log_e, mass, n, nodes, weights):
         log_factor = math.log(weights[i] * n) + (n - 1.0) * log_m
         factor = math.exp(log_factor)
         for level in range(low_end, high_start):
-            x = math.exp(log_e[level] + s)
-            out[level] += factor * mass[level] * x * math.exp(-x)
+            out[level] += factor * mass[level] * kernel[level]
         if low_end > 0:
             term = log_factor + s
             top = max(log_collected, term)
