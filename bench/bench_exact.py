@@ -72,7 +72,8 @@ def machine_line():
     return (
         f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"numpy {np.__version__}, numba {numba.__version__}, "
-        f"numba threads {numba.get_num_threads()}"
+        f"numba threads {numba.get_num_threads()}, "
+        "load average %.2f %.2f %.2f (the machine is shared)" % os.getloadavg()
     )
 
 

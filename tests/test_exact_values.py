@@ -335,3 +335,25 @@ def test_normalize_divides_by_the_sum():
     np.testing.assert_allclose(
         bk.bon_pmf([2.0, 2.0], [0, 1], 2, normalize=True), [0.25, 0.75], rtol=1e-15
     )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_radix_pair_sort_equals_stable_argsort(seed):
+    """The sort behind the unsorted path: stable, exact, negative values and ties."""
+    from bonkl_fast._kernels_sort import radix_argsort, radix_sort_pairs
+
+    rng = np.random.default_rng(seed)
+    size = 20000
+    x = np.concatenate(
+        [
+            rng.normal(size=size // 2) * 10.0 ** rng.integers(-300, 300, size // 2),
+            np.round(rng.normal(size=size // 2), 1),  # many ties, including 0.0
+        ]
+    )
+    x = x[rng.permutation(size)] + 0.0
+    values = rng.random(size)
+    order = np.argsort(x, kind="stable")
+    x_sorted, v_sorted = radix_sort_pairs(x, values)
+    np.testing.assert_array_equal(x_sorted, x[order])
+    np.testing.assert_array_equal(v_sorted, values[order])
+    np.testing.assert_array_equal(radix_argsort(x), order)

@@ -1,8 +1,13 @@
 """Exact best-of-n sums over merged reward levels (Numba kernels, MATH §2, §4, §5).
 
-All kernels take the per-level arrays of :class:`bonkl_fast._levels.Levels`:
+Most kernels take the per-level arrays of :class:`bonkl_fast._levels.Levels`:
 ``mass`` (q > 0), ``cum`` (F, compensated forward sums) and ``tail``
-(S = 1 - F, compensated reverse sums), levels ascending in reward.
+(S = 1 - F, compensated reverse sums), levels ascending in reward. The KL and
+win-rate path of :mod:`bonkl_fast.exact` (:func:`kl_win_sorted`) instead takes
+the outcomes sorted by reward and merges levels chunk by chunk, in parallel.
+
+Every best-of-n log mass is ``n log F + log1mexp(n log(G/F))`` (never the log
+of a rounded ``w``); every ``1 - x`` near 0 comes from an accurate small sum.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from ._jit import jit, jit_parallel, prange
 
 # exp(x) is exactly 0 in float64 below this: such levels have best-of-n mass 0
 EXP_UNDERFLOW = -745.2
-# series path of kl_win_many: q/F <= X_SERIES and |n log(G/F)| <= D_SERIES
+# short-series path of the KL/W kernels: q/F <= X_SERIES and |n log(G/F)| <= D_SERIES
 X_SERIES = 2.0**-10
 D_SERIES = 2.0**-5
 # levels per parallel chunk (fixed, so results do not depend on the thread count)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._kernels_levels import first_descent, merge_levels
-from ._kernels_sort import stable_argsort
+from ._kernels_sort import sort_pairs, stable_argsort
 from ._validate import as_probs_rewards
 
 
@@ -92,5 +92,4 @@ def prepare_sorted(probs, rewards, *, normalize: bool = False, assume_sorted: bo
     if assume_sorted:
         _check_ascending(r)
         return r, p
-    order = stable_argsort(r)
-    return r[order], p[order]
+    return sort_pairs(r, p)
