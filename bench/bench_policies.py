@@ -48,7 +48,10 @@ def machine_line():
 def references(size, rng):
     return {
         "Dirichlet(1), normal rewards": (rng.dirichlet(np.ones(size)), rng.normal(size=size)),
-        "uniform, distinct rewards": (np.full(size, 1.0 / size), rng.permutation(size).astype(float)),
+        "uniform, distinct rewards": (
+            np.full(size, 1.0 / size),
+            rng.permutation(size).astype(float),
+        ),
         "Dirichlet(0.3), rewards rounded (ties)": (
             rng.dirichlet(np.full(size, 0.3)),
             np.round(rng.normal(size=size), 3),
@@ -67,17 +70,21 @@ def parts(probs, rewards, ns):
     order = np.argsort(ns, kind="stable")
     summary = kern.bon_summary_many(levels.mass, levels.cum, levels.tail, levels.reward, ns[order])
     clock["best-of-n, all n (one pass)"] = time.perf_counter() - start
-    saturation = -math.log(levels.p_top)
+    saturation = 0.0 - math.log(levels.p_top)
     bon_kl = np.minimum(np.maximum(summary[0], 0.0), saturation)
     bon_kl[ns[order] == 1.0] = 0.0
 
     start = time.perf_counter()
     suffix = policies._suffix_sums(levels)
     policies._rewind_summary(levels, 1.0 / ns, suffix)
-    alphas = np.array([
-        policies._rewind_alpha_for_kl(levels, k) if k < saturation * (1 - 1e-13) else levels.p_top
-        for k in bon_kl
-    ])
+    alphas = np.array(
+        [
+            policies._rewind_alpha_for_kl(levels, k)
+            if k < saturation * (1 - 1e-13)
+            else levels.p_top
+            for k in bon_kl
+        ]
+    )
     policies._rewind_summary(levels, alphas, suffix)
     clock["rewind-and-repeat (cost and equal KL)"] = time.perf_counter() - start
 
@@ -119,8 +126,10 @@ def main():
     rng = np.random.default_rng(20261127)
     ns = np.unique(np.round(np.logspace(0, 6, 61)))[:50].astype(float)
     print(machine_line())
-    print(f"K = {size:.0e}, {ns.size} values of n from {ns[0]:g} to {ns[-1]:g}, "
-          f"median of {repeats} repeats\n")
+    print(
+        f"K = {size:.0e}, {ns.size} values of n from {ns[0]:g} to {ns[-1]:g}, "
+        f"median of {repeats} repeats\n"
+    )
 
     warm = references(200, np.random.default_rng(0))
     for p, r in warm.values():
@@ -140,7 +149,7 @@ def main():
         tilt = sum(v for k, v in clock.items() if "tilt" in k)
         parts_total = sum(clock.values())
         _, bon_kl, levels = parts(p, r, ns)
-        targets = bon_kl[(bon_kl > 0) & (bon_kl < -math.log(levels.p_top) * (1 - 1e-13))]
+        targets = bon_kl[(bon_kl > 0) & (bon_kl < 0.0 - math.log(levels.p_top) * (1 - 1e-13))]
         picks = targets[np.linspace(0, targets.size - 1, 3).astype(int)]
         naive = []
         for kind in ("win_rate", "reward"):
@@ -149,16 +158,29 @@ def main():
                 numpy_tilt_solve(levels, kind, float(target))
                 naive.append(time.perf_counter() - start)
         ours_per_target = tilt / (2 * ns.size)
-        rows.append((name, levels.mass.size, median(totals), tilt, tilt / parts_total,
-                     ours_per_target, median(naive)))
+        rows.append(
+            (
+                name,
+                levels.mass.size,
+                median(totals),
+                tilt,
+                tilt / parts_total,
+                ours_per_target,
+                median(naive),
+            )
+        )
         part_tables.append((name, clock, parts_total))
 
-    print("| reference | levels | frontier (median) | tilt solves | tilt share | "
-          "tilt solve per target | NumPy+brentq per target | ratio |")
+    print(
+        "| reference | levels | frontier (median) | tilt solves | tilt share | "
+        "tilt solve per target | NumPy+brentq per target | ratio |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, levels_count, total, tilt, share, ours, naive in rows:
-        print(f"| {name} | {levels_count:,} | {total:.2f} s | {tilt:.2f} s | {share:.0%} | "
-              f"{ours * 1e3:.1f} ms | {naive * 1e3:.0f} ms | {naive / ours:.0f}x |")
+        print(
+            f"| {name} | {levels_count:,} | {total:.2f} s | {tilt:.2f} s | {share:.0%} | "
+            f"{ours * 1e3:.1f} ms | {naive * 1e3:.0f} ms | {naive / ours:.0f}x |"
+        )
     for name, clock, parts_total in part_tables:
         print(f"\nparts, {name} (medians; sum {parts_total:.2f} s)\n")
         print("| part | time | share |")

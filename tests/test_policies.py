@@ -122,11 +122,20 @@ def test_rewind_and_repeat_is_permutation_invariant():
 def _mp_tilt_kl(p, score, beta):
     """KL of the tilt p exp(beta * score), 50 digits."""
     with mpmath.workdps(50):
-        total = mpmath.fsum(mpmath.mpf(pi) for pi in p)  # the float masses sum to 1 only to rounding
+        total = mpmath.fsum(
+            mpmath.mpf(pi) for pi in p
+        )  # the float masses sum to 1 only to rounding
         ref = [mpmath.mpf(pi) / total for pi in p]
-        weights = [pi * mpmath.exp(mpmath.mpf(beta) * mpmath.mpf(s)) for pi, s in zip(ref, score)]
+        weights = [
+            pi * mpmath.exp(mpmath.mpf(beta) * mpmath.mpf(s))
+            for pi, s in zip(ref, score, strict=True)
+        ]
         z = mpmath.fsum(weights)
-        return float(mpmath.fsum(w / z * mpmath.log(w / z / pi) for w, pi in zip(weights, ref) if pi > 0))
+        return float(
+            mpmath.fsum(
+                w / z * mpmath.log(w / z / pi) for w, pi in zip(weights, ref, strict=True) if pi > 0
+            )
+        )
 
 
 def _win_scores(p, r):
@@ -217,23 +226,34 @@ def test_soft_best_of_n_matches_enumeration(p, r, n, temperature):
     np.testing.assert_allclose(got, _soft_brute(p, r, n, temperature), rtol=1e-10, atol=1e-13)
 
 
+def _soft_mpmath(p, r, n, temperature):
+    """MATH §8 integral per outcome by mpmath quadrature at 30 digits."""
+    with mpmath.workdps(30):
+        e = [mpmath.exp((mpmath.mpf(x) - max(r)) / temperature) for x in r]
+
+        def m_of(t):
+            return mpmath.fsum(
+                mpmath.mpf(pi) * mpmath.exp(-t * ei) for pi, ei in zip(p, e, strict=True)
+            )
+
+        def integrand(t, pi, ei):
+            return pi * ei * n * mpmath.exp(-t * ei) * m_of(t) ** (n - 1)
+
+        cuts = [0, 1e-4, 1e-3, 1e-2, 0.1, 1, 10, 100, mpmath.inf]
+        return np.array(
+            [
+                float(mpmath.quad(lambda t, pi=pi, ei=ei: integrand(t, pi, ei), cuts))
+                for pi, ei in zip(p, e, strict=True)
+            ]
+        )
+
+
 def test_soft_best_of_n_large_n_against_mpmath_integral():
     p = [0.6, 0.3, 0.1]
     r = [0.0, 0.5, 2.0]
-    temperature = 0.4
     for n in [50.0, 1000.0, 123.5]:
-        got = soft_best_of_n(p, r, n, temperature)
-        with mpmath.workdps(30):
-            e = [mpmath.exp((mpmath.mpf(x) - 2) / temperature) for x in r]
-
-            def m_of(t):
-                return mpmath.fsum(mpmath.mpf(pi) * mpmath.exp(-t * ei) for pi, ei in zip(p, e))
-
-            ref = []
-            for pi, ei in zip(p, e):
-                f = lambda t, pi=pi, ei=ei: pi * ei * n * mpmath.exp(-t * ei) * m_of(t) ** (n - 1)  # noqa: E731
-                ref.append(float(mpmath.quad(f, [0, 1e-4, 1e-3, 1e-2, 0.1, 1, 10, 100, mpmath.inf])))
-        np.testing.assert_allclose(got, ref, rtol=1e-10, atol=1e-14)
+        got = soft_best_of_n(p, r, n, 0.4)
+        np.testing.assert_allclose(got, _soft_mpmath(p, r, n, 0.4), rtol=1e-10, atol=1e-14)
 
 
 def test_soft_best_of_n_against_monte_carlo():
@@ -279,7 +299,12 @@ references = st.integers(2, 8).flatmap(
 )
 
 
-@given(ref=references, n=st.floats(1.0, 60.0), temperature=st.floats(0.05, 3.0), alpha=st.floats(0.01, 1.0))
+@given(
+    ref=references,
+    n=st.floats(1.0, 60.0),
+    temperature=st.floats(0.05, 3.0),
+    alpha=st.floats(0.01, 1.0),
+)
 def test_tilts_are_optimal_at_equal_kl(ref, n, temperature, alpha):
     weights, ints = ref
     p = np.array(weights) / np.sum(weights)
@@ -300,7 +325,9 @@ def test_tilts_are_optimal_at_equal_kl(ref, n, temperature, alpha):
         v = float(np.dot(pmf, r))
         if kl <= 1e-12 or kl >= sat * (1 - 1e-9):
             # no room to tilt (KL 0) or at the supremum: the limit policy is the top level
-            best_w, best_v = (0.5, float(np.dot(p, r))) if kl <= 1e-12 else (1 - math.exp(-sat) / 2, r.max())
+            best_w, best_v = (
+                (0.5, float(np.dot(p, r))) if kl <= 1e-12 else (1 - math.exp(-sat) / 2, r.max())
+            )
             assert w <= best_w + 1e-6 and v <= best_v + 1e-6
             continue
         beta_w = tilt_for_kl(p, r, kl, kind="win_rate")
@@ -333,7 +360,9 @@ def test_frontier_matches_public_policies():
         if np.isfinite(f.win_tilt_beta[i]):
             tilt = win_rate_tilt(p, r, f.win_tilt_beta[i])
             assert bk.kl_divergence(tilt, p) == pytest.approx(f.bon_kl[i], rel=1e-10, abs=1e-14)
-            assert f.win_tilt_win_rate[i] == pytest.approx(bk.win_rate_vs_reference(tilt, p, r), rel=1e-12)
+            assert f.win_tilt_win_rate[i] == pytest.approx(
+                bk.win_rate_vs_reference(tilt, p, r), rel=1e-12
+            )
             tilt = reward_tilt(p, r, f.reward_tilt_beta[i])
             assert bk.kl_divergence(tilt, p) == pytest.approx(f.bon_kl[i], rel=1e-10, abs=1e-14)
             assert f.reward_tilt_reward[i] == pytest.approx(_expected_reward(tilt, r), rel=1e-12)
@@ -401,3 +430,46 @@ def test_invalid_arguments_raise_value_error(call, match):
 def test_invalid_types_raise_type_error(call):
     with pytest.raises(TypeError):
         call()
+
+
+# ------------------------------------------------- conventions shared with the core
+
+
+def test_assume_sorted_and_normalize_give_the_same_answer():
+    rng = np.random.default_rng(17)
+    p = rng.dirichlet(np.ones(30))
+    r = rng.integers(0, 8, 30).astype(float)
+    order = np.argsort(r, kind="stable")
+    ps, rs = p[order], r[order]
+    calls = [
+        lambda q, x, **kw: rewind_and_repeat(q, x, 0.3, **kw),
+        lambda q, x, **kw: win_rate_tilt(q, x, 3.0, **kw),
+        lambda q, x, **kw: reward_tilt(q, x, 0.7, **kw),
+        lambda q, x, **kw: soft_best_of_n(q, x, 4, 0.6, **kw),
+    ]
+    for call in calls:
+        expected = call(p, r)[order]
+        np.testing.assert_array_equal(call(ps, rs, assume_sorted=True), expected)
+        np.testing.assert_allclose(call(3 * p, r, normalize=True)[order], expected, rtol=1e-14)
+    assert tilt_for_kl(ps, rs, 0.4, assume_sorted=True) == tilt_for_kl(p, r, 0.4)
+    a, b = frontier(p, r, [2, 9]), frontier(ps, rs, [2, 9], assume_sorted=True)
+    for name in a.columns():
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    with pytest.raises(ValueError, match="assume_sorted"):
+        rewind_and_repeat(p, r, 0.5, assume_sorted=True)
+
+
+def test_single_level_reference_is_its_own_optimum():
+    p, r = [0.5, 0.5, 0.0], [1.0, 1.0, 5.0]  # one level with mass; a zero-mass outcome
+    f = frontier(p, r, [1, 2, 10])
+    assert f.kl_saturation == 0.0 and (f.bon_kl == 0.0).all()
+    assert (f.win_tilt_beta == 0.0).all() and (f.bon_win_rate == 0.5).all()
+    for pmf in (
+        rewind_and_repeat(p, r, 0.2),
+        win_rate_tilt(p, r, 9.0),
+        reward_tilt(p, r, 9.0),
+        soft_best_of_n(p, r, 3, 0.1),
+    ):
+        np.testing.assert_allclose(pmf, [0.5, 0.5, 0.0], rtol=1e-15)
+    with pytest.raises(ValueError, match=r"log\(1/p_top\) = 0 "):
+        tilt_for_kl(p, r, 0.1)

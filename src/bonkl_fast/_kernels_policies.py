@@ -43,7 +43,9 @@ def bon_summary_many(mass, cum, tail, reward, ns):
             w = level_weight(ns[j], f_pow, g_pow[j], q, cum[level])
             g_pow[j] = f_pow
             if w > 0.0:
-                acc[0, j], comp[0, j] = neumaier_add(acc[0, j], comp[0, j], w * (math.log(w) - log_q))
+                acc[0, j], comp[0, j] = neumaier_add(
+                    acc[0, j], comp[0, j], w * (math.log(w) - log_q)
+                )
                 acc[1, j], comp[1, j] = neumaier_add(acc[1, j], comp[1, j], w * beat)
                 acc[2, j], comp[2, j] = neumaier_add(acc[2, j], comp[2, j], w * reward[level])
         below = cum[level]

@@ -55,7 +55,9 @@ def _expand(levels: Levels, level_mass: np.ndarray) -> np.ndarray:
     pmf_sorted = np.zeros(levels.probs_sorted.shape[0])
     has_level = levels.level_of >= 0
     level = levels.level_of[has_level]
-    pmf_sorted[has_level] = levels.probs_sorted[has_level] * (level_mass[level] / levels.mass[level])
+    pmf_sorted[has_level] = levels.probs_sorted[has_level] * (
+        level_mass[level] / levels.mass[level]
+    )
     return levels.to_original(pmf_sorted)
 
 
@@ -106,7 +108,9 @@ def _as_alpha(alpha) -> float:
     return value
 
 
-def rewind_and_repeat(probs, rewards, alpha, *, normalize: bool = False, assume_sorted: bool = False):
+def rewind_and_repeat(
+    probs, rewards, alpha, *, normalize: bool = False, assume_sorted: bool = False
+):
     """Rewind-and-repeat (rejection sampling) with acceptance probability ``alpha``.
 
     Draw from the reference until the reward clears the ``1 - alpha`` quantile;
@@ -210,8 +214,9 @@ class _Tilt:
         var_d = float(np.sum(q * (d - mean_d) ** 2))
         log_total = math.log(math.fsum(q))
         block_log_max = np.log(np.maximum.reduceat(q, np.arange(0, q.size, 256)))
-        return cls(d, span, q, _win_scores(levels), levels.reward, mean_d, var_d, log_total,
-                   block_log_max)
+        return cls(
+            d, span, q, _win_scores(levels), levels.reward, mean_d, var_d, log_total, block_log_max
+        )
 
     def level_mass(self, gamma: float) -> np.ndarray:
         log_w = np.log(self.mass) + gamma * self.d  # top level: log q_top, so Z >= q_top
@@ -235,8 +240,15 @@ class _Tilt:
         var_u = np.maximum(second / z - mean_dev**2, 0.0)
         skew_u = third / z - 3 * mean_dev * second / z + 2 * mean_dev**3
         bound = 16 * _EPS * (np.abs(mean_u) + np.abs(log_z) + np.abs(centers) + kl)
-        return {"kl": kl, "win": win / z, "reward": reward / z, "mean_u": mean_u,
-                "var_u": var_u, "skew_u": skew_u, "bound": bound}
+        return {
+            "kl": kl,
+            "win": win / z,
+            "reward": reward / z,
+            "mean_u": mean_u,
+            "var_u": var_u,
+            "skew_u": skew_u,
+            "bound": bound,
+        }
 
     def precise(self, gamma: float):
         shift = max(self.mean_d, -700.0 / gamma) if gamma > 0 else self.mean_d
@@ -284,9 +296,10 @@ def _newton_step(res: dict, goal: np.ndarray, saturation: float) -> np.ndarray:
     """Halley step in t = log gamma on log KL, or on log(sat - KL) near saturation.
 
     ``dKL/dt = Var(u)`` and ``dVar(u)/dt = 2 Var(u) + k3(u)`` (third cumulant),
-    so one pass gives g, g' and g''; the step converges cubically. Near ``log(1/p_top)`` the KL flattens and its gap to
-    the saturation decays like ``gamma e^(-gamma delta)``: the log of the gap
-    is the nearly linear quantity there.
+    so one pass gives g, g' and g''; the step converges cubically. Near
+    ``log(1/p_top)`` the KL flattens and its gap to the saturation decays like
+    ``gamma e^(-gamma delta)``: the log of the gap is the nearly linear
+    quantity there.
     """
     var = np.maximum(res["var_u"], 1e-300)
     kl = np.maximum(res["kl"], 1e-300)
@@ -319,8 +332,12 @@ def _solve_gammas(tilt: _Tilt, targets: np.ndarray) -> dict:
     # cubic Hermite of t as a function of y = log KL (dt/dy = KL / var u)
     h = y1 - y0
     s = (np.log(targets) - y0) / h
-    t = ((2 * s**3 - 3 * s**2 + 1) * lo_t + (s**3 - 2 * s**2 + s) * h * slope0
-         + (-2 * s**3 + 3 * s**2) * hi_t + (s**3 - s**2) * h * slope1)
+    t = (
+        (2 * s**3 - 3 * s**2 + 1) * lo_t
+        + (s**3 - 2 * s**2 + s) * h * slope0
+        + (-2 * s**3 + 3 * s**2) * hi_t
+        + (s**3 - s**2) * h * slope1
+    )
     t = np.where((t > lo_t) & (t < hi_t), t, lo_t + s * (hi_t - lo_t))
     mean_d = np.interp(t, ts, grid["mean_u"] / np.exp(ts))
     out = {k: np.zeros(targets.size) for k in ("gamma", "kl", "win", "reward")}
@@ -366,7 +383,11 @@ def _refine_precise(tilt: _Tilt, goal: float, t: float, out: dict, i: int):
         step = (math.log(max(kl, 1e-300)) - math.log(goal)) * kl / max(var_u, 1e-300)
         new_t = t - max(min(step, 2.0), -2.0)
         if not lo < new_t < hi:
-            new_t = 0.5 * (lo + hi) if math.isfinite(lo + hi) else (lo + 1.0 if hi == math.inf else hi - 1.0)
+            new_t = (
+                0.5 * (lo + hi)
+                if math.isfinite(lo + hi)
+                else (lo + 1.0 if hi == math.inf else hi - 1.0)
+            )
         t = new_t
 
 
@@ -446,8 +467,15 @@ def _as_kind(kind) -> str:
     return kind
 
 
-def tilt_for_kl(probs, rewards, kl, *, kind: str = "win_rate", normalize: bool = False,
-                assume_sorted: bool = False) -> float:
+def tilt_for_kl(
+    probs,
+    rewards,
+    kl,
+    *,
+    kind: str = "win_rate",
+    normalize: bool = False,
+    assume_sorted: bool = False,
+) -> float:
     """The beta whose tilt (``kind``) has ``KL(pi_beta || pi) == kl``.
 
     Parameters
@@ -490,7 +518,7 @@ def tilt_for_kl(probs, rewards, kl, *, kind: str = "win_rate", normalize: bool =
     kind = _as_kind(kind)
     target = _as_scalar(kl, "kl")
     levels = prepare_levels(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
-    saturation = -math.log(levels.p_top)
+    saturation = 0.0 - math.log(levels.p_top)
     if target < 0:
         raise ValueError(f"kl must be >= 0, got {target:g}")
     if target == 0.0:
@@ -523,14 +551,14 @@ def _soft_quadrature(log_e: np.ndarray, n: float):
     left = np.sort(-log_e - 45.0 - math.log(n))
     right = np.sort(-log_e + 6.62)
     starts, ends = [left[0]], [right[0]]
-    for lo, hi in zip(left[1:], right[1:]):
+    for lo, hi in zip(left[1:], right[1:], strict=True):
         if lo <= ends[-1]:
             ends[-1] = max(ends[-1], hi)
         else:
             starts.append(lo)
             ends.append(hi)
     nodes, weights = [], []
-    for lo, hi in zip(starts, ends):
+    for lo, hi in zip(starts, ends, strict=True):
         panels = max(1, math.ceil((hi - lo) / _PANEL))
         edges = np.linspace(lo, hi, panels + 1)
         half = 0.5 * np.diff(edges)
@@ -540,8 +568,9 @@ def _soft_quadrature(log_e: np.ndarray, n: float):
     return np.concatenate(nodes), np.concatenate(weights)  # x e^-x ds = e_l e^(-t e_l) t ds
 
 
-def soft_best_of_n(probs, rewards, n, temperature, *, normalize: bool = False,
-                   assume_sorted: bool = False) -> np.ndarray:
+def soft_best_of_n(
+    probs, rewards, n, temperature, *, normalize: bool = False, assume_sorted: bool = False
+) -> np.ndarray:
     """Soft best-of-n: draw n, return draw i with probability softmax(r / temperature)_i.
 
     Parameters
@@ -596,9 +625,7 @@ def soft_best_of_n(probs, rewards, n, temperature, *, normalize: bool = False,
     """
     lam = _as_scalar(temperature, "temperature")
     if not lam > 0:
-        raise ValueError(
-            f"temperature must be > 0, got {lam:g}; use bon_pmf for the hard maximum"
-        )
+        raise ValueError(f"temperature must be > 0, got {lam:g}; use bon_pmf for the hard maximum")
     flat, _, is_scalar = as_n(n)
     if not is_scalar:
         raise TypeError("soft_best_of_n takes a single n; loop over n")
@@ -674,7 +701,9 @@ class Frontier:
         cols = self.columns()
         lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for i in range(self.n.size):
-            lines.append("| " + " | ".join(f"{getattr(self, c)[i]:.{digits}g}" for c in cols) + " |")
+            lines.append(
+                "| " + " | ".join(f"{getattr(self, c)[i]:.{digits}g}" for c in cols) + " |"
+            )
         return "\n".join(lines)
 
     def to_csv(self) -> str:
@@ -690,7 +719,7 @@ def _tilts_at(tilt: _Tilt, targets: np.ndarray, saturation: float) -> dict:
     """Tilt at each target KL; targets at saturation (to rounding) give the limit policy."""
     out = {k: np.empty(targets.size) for k in ("beta", "win", "reward")}
     zero = targets <= 0.0
-    saturated = targets >= saturation * (1.0 - 1e-13)
+    saturated = ~zero & (targets >= saturation * (1.0 - 1e-13))
     solve = ~zero & ~saturated
     out["beta"][zero] = 0.0
     out["win"][zero] = float(np.sum(tilt.mass * tilt.win))
@@ -706,7 +735,9 @@ def _tilts_at(tilt: _Tilt, targets: np.ndarray, saturation: float) -> dict:
     return out
 
 
-def frontier(probs, rewards, ns, *, normalize: bool = False, assume_sorted: bool = False) -> Frontier:
+def frontier(
+    probs, rewards, ns, *, normalize: bool = False, assume_sorted: bool = False
+) -> Frontier:
     """Where best-of-n sits: its KL, win rate and reward next to the comparison policies.
 
     Parameters
@@ -749,25 +780,36 @@ def frontier(probs, rewards, ns, *, normalize: bool = False, assume_sorted: bool
     bon[:, order] = summary
     ones = flat == 1.0
     bon[0, ones], bon[1, ones] = 0.0, 0.5
-    saturation = -math.log(levels.p_top)
+    saturation = 0.0 - math.log(levels.p_top)
     bon_kl = np.minimum(np.maximum(bon[0], 0.0), saturation)
     suffix = _suffix_sums(levels)
     cost_kl, cost_win, cost_reward, _, _ = _rewind_summary(levels, 1.0 / flat, suffix)
-    rr_alpha = np.array([
-        _rewind_alpha_for_kl(levels, k) if k < saturation * (1.0 - 1e-13) else levels.p_top
-        for k in bon_kl
-    ])
+    rr_alpha = np.array(
+        [
+            _rewind_alpha_for_kl(levels, k) if k < saturation * (1.0 - 1e-13) else levels.p_top
+            for k in bon_kl
+        ]
+    )
     _, rr_win, rr_reward, _, _ = _rewind_summary(levels, rr_alpha, suffix)
     win_tilt = _tilts_at(_Tilt.build(levels, "win_rate"), bon_kl, saturation)
     reward_tilt_ = _tilts_at(_Tilt.build(levels, "reward"), bon_kl, saturation)
     return Frontier(
-        n=flat.copy(), kl_bound=np.asarray(kl_bound(flat)), bon_kl=bon_kl,
-        bon_win_rate=bon[1], bon_reward=bon[2],
-        rr_cost_kl=cost_kl, rr_cost_win_rate=cost_win, rr_cost_reward=cost_reward,
-        rr_alpha=rr_alpha, rr_win_rate=rr_win, rr_reward=rr_reward,
-        win_tilt_beta=win_tilt["beta"], win_tilt_win_rate=win_tilt["win"],
+        n=flat.copy(),
+        kl_bound=np.asarray(kl_bound(flat)),
+        bon_kl=bon_kl,
+        bon_win_rate=bon[1],
+        bon_reward=bon[2],
+        rr_cost_kl=cost_kl,
+        rr_cost_win_rate=cost_win,
+        rr_cost_reward=cost_reward,
+        rr_alpha=rr_alpha,
+        rr_win_rate=rr_win,
+        rr_reward=rr_reward,
+        win_tilt_beta=win_tilt["beta"],
+        win_tilt_win_rate=win_tilt["win"],
         win_tilt_reward=win_tilt["reward"],
-        reward_tilt_beta=reward_tilt_["beta"], reward_tilt_win_rate=reward_tilt_["win"],
+        reward_tilt_beta=reward_tilt_["beta"],
+        reward_tilt_win_rate=reward_tilt_["win"],
         reward_tilt_reward=reward_tilt_["reward"],
         win_rate_shortfall=win_tilt["win"] - bon[1],
         reward_shortfall=reward_tilt_["reward"] - bon[2],
