@@ -473,3 +473,23 @@ def test_single_level_reference_is_its_own_optimum():
         np.testing.assert_allclose(pmf, [0.5, 0.5, 0.0], rtol=1e-15)
     with pytest.raises(ValueError, match=r"log\(1/p_top\) = 0 "):
         tilt_for_kl(p, r, 0.1)
+
+
+@pytest.mark.parametrize("kind", ["win_rate", "reward"])
+def test_tilt_for_kl_extreme_targets(kind):
+    p = np.array([0.5, 0.25, 0.125, 0.125])  # dyadic: sums to exactly 1
+    r = np.array([0.0, 1.0, 2.0, 3.0])
+    score = np.array([0.25, 0.625, 0.8125, 0.9375]) if kind == "win_rate" else r
+    sat = math.log(8.0)
+    for kl in [1e-300, 1e-200, 1e-30, 1e-8, sat * (1 - 1e-9), np.nextafter(sat, 0.0)]:
+        beta = tilt_for_kl(p, r, kl, kind=kind)
+        with mpmath.workdps(700):  # KL = 1e-300 needs beta ~ 1e-150 resolved in exp(beta s)
+            weights = [
+                mpmath.mpf(a) * mpmath.exp(mpmath.mpf(beta) * mpmath.mpf(s))
+                for a, s in zip(p, score, strict=True)
+            ]
+            z = mpmath.fsum(weights)
+            exact = mpmath.fsum(
+                w / z * mpmath.log(w / z / mpmath.mpf(a)) for w, a in zip(weights, p, strict=True)
+            )
+            assert abs(exact / mpmath.mpf(kl) - 1) < 1e-10, kl

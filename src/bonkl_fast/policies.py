@@ -317,7 +317,26 @@ def _newton_step(res: dict, goal: np.ndarray, saturation: float) -> np.ndarray:
 
 
 def _solve_gammas(tilt: _Tilt, targets: np.ndarray) -> dict:
-    """gamma (and KL, win, reward) of the tilt with KL == target, targets in (0, sat)."""
+    """gamma (and KL, win, reward) of the tilt with KL == target, targets in (0, sat).
+
+    Targets so small that the one-pass KL cannot resolve them (its rounding,
+    about ``eps * gamma |mean d|``, exceeds the tolerance) are solved with the
+    two-pass kernel from ``gamma = sqrt(2 KL / Var d)``, exact as KL -> 0.
+    """
+    out = {k: np.zeros(targets.size) for k in ("gamma", "kl", "win", "reward")}
+    gamma0 = np.sqrt(2.0 * targets / tilt.var_d)
+    small = 16 * _EPS * (2 * gamma0 * abs(tilt.mean_d) + targets) > 0.1 * _KL_RTOL * targets
+    for i in np.flatnonzero(small):
+        _refine_precise(tilt, float(targets[i]), math.log(gamma0[i]), out, i)
+    if not small.all():
+        res = _solve_gammas_grid(tilt, targets[~small])
+        for key in out:
+            out[key][~small] = res[key]
+    return out
+
+
+def _solve_gammas_grid(tilt: _Tilt, targets: np.ndarray) -> dict:
+    """Grid bracketing, Hermite start and Halley passes for all targets at once."""
     saturation = -math.log(tilt.mass[-1])
     ts, grid = _bracket_grid(tilt, targets)
     kl_grid = np.maximum.accumulate(grid["kl"])
@@ -326,7 +345,7 @@ def _solve_gammas(tilt: _Tilt, targets: np.ndarray) -> dict:
         bad = float(targets[(hi_idx >= ts.size) | (hi_idx == 0)][0])
         raise ValueError(f"kl = {bad!r} cannot be reached by the tilt in float64 arithmetic")
     lo_t, hi_t = ts[hi_idx - 1], ts[hi_idx]
-    y0, y1 = np.log(kl_grid[hi_idx - 1]), np.log(kl_grid[hi_idx])
+    y0, y1 = np.log(np.maximum(kl_grid[hi_idx - 1], 1e-300)), np.log(kl_grid[hi_idx])
     slope0 = grid["kl"][hi_idx - 1] / np.maximum(grid["var_u"][hi_idx - 1], 1e-300)
     slope1 = grid["kl"][hi_idx] / np.maximum(grid["var_u"][hi_idx], 1e-300)
     # cubic Hermite of t as a function of y = log KL (dt/dy = KL / var u)
