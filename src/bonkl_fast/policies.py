@@ -688,6 +688,14 @@ class Frontier:
     win_rate_shortfall : ``win_tilt_win_rate - bon_win_rate`` (>= 0).
     reward_shortfall : ``reward_tilt_reward - bon_reward`` (>= 0).
     kl_saturation : float, ``log(1 / p_top)``.
+
+    Examples
+    --------
+    >>> f = frontier([0.5, 0.5], [0.0, 1.0], [1, 4])
+    >>> print(f.to_csv().splitlines()[0][:40])
+    n,kl_bound,bon_kl,bon_win_rate,bon_rewar
+    >>> print(f.to_markdown(3).splitlines()[3][:42])
+    | 4 | 0.636 | 0.459 | 0.719 | 0.938 | 0.69
     """
 
     n: np.ndarray
