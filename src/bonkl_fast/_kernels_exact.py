@@ -461,10 +461,12 @@ def chunk_terms(mass, cum, tail, below, log_g, ns, out):
     s1 = np.empty(count)
     log_q = np.empty(count)
     beat = np.empty(count)
+    ratio = np.empty(count)
     for k in range(count):
         q = mass[k]
         log_f[k] = log_cdf(cum[k], tail[k])
         x = q / cum[k]
+        ratio[k] = x
         if x <= X_SERIES:
             c[k] = log1p_neg_small(x)
             s1[k] = x * (1 / 2 + x * (5 / 24 + x * (1 / 8 + x * (251 / 2880 + x * (19 / 288)))))
@@ -482,9 +484,7 @@ def chunk_terms(mass, cum, tail, below, log_g, ns, out):
         kl, kl_comp, win, win_comp = 0.0, 0.0, 0.0, 0.0
         for k in range(first, count):
             if n >= 2.0:
-                w, term = level_term(
-                    n, log_n, mass[k], log_f[k], c[k], mass[k] / cum[k], s1[k], log_q[k]
-                )
+                w, term = level_term(n, log_n, mass[k], log_f[k], c[k], ratio[k], s1[k], log_q[k])
             else:
                 w = math.exp(n * log_f[k] + log1mexp(n * c[k]))
                 u = log_ratio_near_one(n - 1.0, log_f[k], c[k])
