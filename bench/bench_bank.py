@@ -5,9 +5,12 @@ Run:  python bench/bench_bank.py            (full: 1e6 prompts x 16 samples; 1e3
 
 Case A: P prompts x 16 samples (rows shuffled), all n = 1..16, with log-probs.
 Case B: P prompts x N samples, ns = 1..N log-spaced.
-Each method runs in its own child process on the same data (saved once as .npy),
-so "peak memory" is that process's peak resident set size above its resident size
-after loading the data (resource.getrusage). The pandas version
+Each method runs in its own child process on the same data (saved once as .npy);
+"peak MB" is the peak resident set size during the timed runs above the resident
+size before them (Linux: the peak is reset through /proc/self/clear_refs and read
+from VmHWM; elsewhere resource.getrusage, which includes loading the data).
+"CPU s" is the process CPU time of one run (all threads): on a shared machine it
+is steadier than wall time. The pandas version
 (``groupby(...).apply`` per prompt, ``scipy.special.gammaln`` binomials, vectorized
 over n within a prompt) is far too slow for all prompts: it runs on the first
 prompts only and the table compares per-row rates. Both are checked to agree
@@ -138,16 +141,36 @@ def child(method: str, data: Path, ns, repeats: int, prompts: int | None) -> dic
 
         def run():
             return pandas_curves(frame, ns)
+    reset = reset_peak()
     base = rss_now()
-    times = []
+    times, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         run()
         times.append(time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        cpu.append(time.process_time() - start_cpu)
+    peak = peak_rss() if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {"rows": int(rewards.shape[0]), "prompts": int(np.unique(groups).shape[0]),
-            "median_s": float(np.median(times)), "times": times,
+            "median_s": float(np.median(times)), "times": times, "cpu_s": float(np.median(cpu)),
             "peak_extra_mb": max(peak - base, 0) / 2**20}
+
+
+def reset_peak() -> bool:
+    """Reset the kernel's peak-RSS counter (Linux >= 4.0); False where unsupported."""
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def peak_rss() -> int:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def run_child(method, data, ns, repeats, prompts=None) -> dict:
@@ -187,14 +210,15 @@ def case(label, prompts, samples, ns, pandas_prompts, repeats, seed, rows_out):
         diff = agreement(data, ns, min(pandas_prompts, 200))
     rate_fast = fast["rows"] / fast["median_s"]
     rate_slow = slow["rows"] / slow["median_s"]
+    cpu_ratio = (slow["cpu_s"] / slow["rows"]) / (fast["cpu_s"] / fast["rows"])
     rows_out.append(
         f"| {label} | {len(ns)} | bonkl_fast | {fast['rows']:,} | {fast['median_s']:.2f} | "
-        f"{rate_fast:,.0f} | {fast['peak_extra_mb']:,.0f} | |")
+        f"{fast['cpu_s']:.2f} | {rate_fast:,.0f} | {fast['peak_extra_mb']:,.0f} | |")
     rows_out.append(
         f"| {label} | {len(ns)} | pandas+gammaln ({slow['prompts']:,} prompts) | "
-        f"{slow['rows']:,} | {slow['median_s']:.2f} | {rate_slow:,.0f} | "
-        f"{slow['peak_extra_mb']:,.0f} | **{rate_fast / rate_slow:,.0f}x** "
-        f"(max abs diff {diff:.1e}) |")
+        f"{slow['rows']:,} | {slow['median_s']:.2f} | {slow['cpu_s']:.2f} | {rate_slow:,.0f} | "
+        f"{slow['peak_extra_mb']:,.0f} | **{rate_fast / rate_slow:,.0f}x** wall per row, "
+        f"{cpu_ratio:,.0f}x CPU per row (max abs diff {diff:.1e}) |")
     print("\n".join(rows_out[-2:]), file=sys.stderr, flush=True)  # progress
 
 
@@ -213,9 +237,9 @@ def main() -> None:
         return
     print(machine_line())
     print(f"command: python bench/bench_bank.py{' --quick' if args.quick else ''}"
-          f" --repeats {args.repeats}\n")
-    rows = ["| case | len(ns) | method | rows | median s | rows/s | peak MB | speedup |",
-            "|---|---:|---|---:|---:|---:|---:|---|"]
+          f" --repeats {args.repeats}; load average before: {os.getloadavg()[0]:.2f}\n")
+    rows = ["| case | len(ns) | method | rows | median s | CPU s | rows/s | peak MB | speedup |",
+            "|---|---:|---|---:|---:|---:|---:|---:|---|"]
     quick = (10_000, 100, 1_000)
     a_prompts, b_prompts, b_samples = quick if args.quick else (1_000_000, 1_000, 10_000)
     case(f"{a_prompts:,} prompts x 16, n = 1..16", a_prompts, 16, np.arange(1, 17),
@@ -224,6 +248,8 @@ def main() -> None:
     case(f"{b_prompts:,} prompts x {b_samples:,}, log-spaced n", b_prompts, b_samples, ns_b,
          5 if args.quick else 10, args.repeats, 2, rows)
     print("\n".join(rows))
+    print(f"\nload average after: {os.getloadavg()[0]:.2f} (2 cores; above ~0.5 other work "
+          "competes for the CPU and wall times grow)")
 
 
 if __name__ == "__main__":

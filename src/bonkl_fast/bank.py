@@ -299,13 +299,16 @@ def run_kernel(rewards, logprobs, use_logprobs, start, ns):
     unique, inverse = np.unique(ns, return_inverse=True)
     sizes = np.diff(start)
     order = np.argsort(sizes, kind="stable")
-    n_chunks = min(order.shape[0], 8 * numba.get_num_threads())
+    # many chunks, handed out one at a time: threads stay busy on a shared machine; at
+    # least 32 groups a chunk, so per-size weight tables are rebuilt rarely
+    n_chunks = max(1, min(64 * numba.get_num_threads(), order.shape[0] // 32))
     cut_rows = np.cumsum(sizes[order])
     targets = cut_rows[-1] * np.arange(1, n_chunks) / n_chunks
     chunks = np.unique(np.r_[0, np.searchsorted(cut_rows, targets), order.shape[0]])
     out = np.full((4, sizes.shape[0], unique.shape[0]), np.nan)
-    kern.bank_kernel(rewards, logprobs, use_logprobs, start, order, chunks,
-                     unique.astype(np.float64), CACHE_LIMIT, out)
+    with numba.parallel_chunksize(1):
+        kern.bank_kernel(rewards, logprobs, use_logprobs, start, order, chunks,
+                         unique.astype(np.float64), CACHE_LIMIT, out)
     inverse = inverse.ravel()
     if unique.shape[0] != ns.shape[0] or (inverse != np.arange(ns.shape[0])).any():
         out = out[:, :, inverse]
