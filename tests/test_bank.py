@@ -266,6 +266,7 @@ def test_tables():
         ({"rewards": [1.0, 2.0], "ns": ["x"]}, TypeError, "ns must be"),
         ({"rewards": [1.0, 2.0], "ns": True}, TypeError, "ns must be integers"),
         ({"rewards": [1.0, 2.0], "ns": []}, ValueError, "ns is empty"),
+        ({"rewards": [1.0, 2.0], "ns": [1e300]}, ValueError, "ns must be at most 2"),
     ],
 )
 def test_bad_input_raises(kwargs, error, match):

@@ -166,7 +166,7 @@ def run_groups(rewards, logprobs, use_eps, start, order, ns, cache_limit, out):
     """Preconditions: rows grouped by ``start`` (any order within a group); groups ``order``
     sorted by size; ns ascending integral >= 1; ``logprobs`` empty unless ``use_eps``.
 
-    ``out`` (4, groups, len(ns)) NaN-filled: reward, win rate, estimate, plug-in.
+    Fills ``out`` (4, groups, len(ns)): reward, win rate, estimate, plug-in (NaN where undefined).
     Weights of (N, n) are cached for all ns while N repeats, if len(ns) * N
     <= cache_limit; otherwise recomputed per group and n.
     """
@@ -186,7 +186,8 @@ def run_groups(rewards, logprobs, use_eps, start, order, ns, cache_limit, out):
         sort_group(rewards, logprobs, use_eps, start[g], start[g + 1], rows)
         for j in range(m):
             if ns[j] > size:
-                break
+                out[:, g, j] = np.nan
+                continue
             if not cached:
                 subset_weights(size, ns[j], tables[0], mass, cum, tail)
             values = group_column(rows[0], rows[1], rows[2], use_eps, ns[j],
@@ -201,7 +202,7 @@ def run_groups(rewards, logprobs, use_eps, start, order, ns, cache_limit, out):
 def bank_kernel(rewards, logprobs, use_eps, start, order, chunks, ns, cache_limit, out):
     """Preconditions: as :func:`run_groups`; ``chunks`` cuts ``order`` into work units.
 
-    Each chunk writes only its own groups' rows: deterministic for any thread count.
+    Each chunk writes only its own groups' rows of ``out``: deterministic for any thread count.
     """
     for c in prange(chunks.shape[0] - 1):
         part = order[chunks[c]:chunks[c + 1]]
@@ -249,3 +250,23 @@ def first_appearance_codes(ids, low, span):
             count += 1
         codes[i] = lookup[slot]
     return codes, first[:count]
+
+
+@jit
+def nan_column_means(values):
+    """Preconditions: values 2-D. Mean of each column over its non-NaN entries (NaN if none)."""
+    rows, cols = values.shape
+    total = np.zeros(cols)
+    comp = np.zeros(cols)
+    count = np.zeros(cols, dtype=np.int64)
+    for i in range(rows):
+        for j in range(cols):
+            x = values[i, j]
+            if x == x:
+                total[j], comp[j] = neumaier_add(total[j], comp[j], x)
+                count[j] += 1
+    out = np.full(cols, np.nan)
+    for j in range(cols):
+        if count[j] > 0:
+            out[j] = (total[j] + comp[j]) / count[j]
+    return out

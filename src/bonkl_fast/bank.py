@@ -103,11 +103,8 @@ def _format(value, *, exact: bool) -> str:
 
 
 def _nan_mean(values: np.ndarray) -> np.ndarray:
-    """Column means over the finite entries; NaN (no warning) for all-NaN columns."""
-    defined = ~np.isnan(values)
-    count = defined.sum(axis=0)
-    total = np.where(defined, values, 0.0).sum(axis=0)
-    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    """Column means over the non-NaN entries (compensated sums); NaN for all-NaN columns."""
+    return kern.nan_column_means(np.ascontiguousarray(values))
 
 
 def assemble(ns, groups, n_samples, reward, win, estimate, plugin) -> BankCurves:
@@ -158,6 +155,8 @@ def as_ns(ns, min_size: int) -> np.ndarray:
     if (values != np.floor(values)).any():
         bad = values[values != np.floor(values)][0]
         raise ValueError(f"ns must be integers (subset sizes), got {bad:g}; round them")
+    if (values > 2.0**53).any():
+        raise ValueError(f"ns must be at most 2**53, got {values.max():g}")
     return values.astype(np.int64)
 
 
@@ -199,7 +198,7 @@ def factorize(groups, size: int) -> tuple[np.ndarray, np.ndarray]:
         first = perm[new_run]  # stable sort: the first row of each run is its first appearance
     else:
         try:
-            uniq, first, run = np.unique(ids, return_index=True, return_inverse=True)
+            _, first, run = np.unique(ids, return_index=True, return_inverse=True)
         except TypeError:  # ids of mutually unorderable types: hash them instead
             lookup: dict = {}
             codes = np.fromiter((lookup.setdefault(g, len(lookup)) for g in ids), np.int64, size)
@@ -305,7 +304,7 @@ def run_kernel(rewards, logprobs, use_logprobs, start, ns):
     cut_rows = np.cumsum(sizes[order])
     targets = cut_rows[-1] * np.arange(1, n_chunks) / n_chunks
     chunks = np.unique(np.r_[0, np.searchsorted(cut_rows, targets), order.shape[0]])
-    out = np.full((4, sizes.shape[0], unique.shape[0]), np.nan)
+    out = np.empty((4, sizes.shape[0], unique.shape[0]))
     with numba.parallel_chunksize(1):
         kern.bank_kernel(rewards, logprobs, use_logprobs, start, order, chunks,
                          unique.astype(np.float64), CACHE_LIMIT, out)
