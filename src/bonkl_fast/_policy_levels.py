@@ -1,0 +1,118 @@
+"""Shared pieces of the comparison policies: input scalars, level pmfs, the tilt.
+
+Every policy of :mod:`bonkl_fast.policies` gives all outcomes of a reward
+level the same ratio ``policy / pi``, so it is described by its mass on each
+merged level; :func:`_expand` turns that into a per-outcome pmf.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import _kernels_policies as kern
+from ._levels import Levels
+
+_EPS = np.finfo(np.float64).eps
+
+
+def _as_scalar(x, name: str) -> float:
+    if isinstance(x, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a real number, got a boolean")
+    if not isinstance(x, numbers.Real) and not (
+        isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iuf"
+    ):
+        raise TypeError(f"{name} must be a single real number, got {type(x).__name__}")
+    value = float(x)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    return value
+
+
+def _expand(levels: Levels, level_mass: np.ndarray) -> np.ndarray:
+    """Per-outcome pmf (caller's order) from the policy's mass on each level."""
+    pmf_sorted = np.zeros(levels.probs_sorted.shape[0])
+    has_level = levels.level_of >= 0
+    level = levels.level_of[has_level]
+    pmf_sorted[has_level] = levels.probs_sorted[has_level] * (
+        level_mass[level] / levels.mass[level]
+    )
+    return levels.to_original(pmf_sorted)
+
+
+def _win_scores(levels: Levels) -> np.ndarray:
+    """Per level: v = G + q/2, the win probability of the level against pi."""
+    return levels.cum - 0.5 * levels.mass
+
+
+@dataclass(frozen=True)
+class _Tilt:
+    """A tilt on normalised scores ``d = (s - s_top) / span`` in [-1, 0] per level."""
+
+    d: np.ndarray
+    span: float
+    mass: np.ndarray
+    win: np.ndarray
+    reward: np.ndarray
+    mean_d: float
+    var_d: float
+    log_total: float  # log(sum q): the reference is q / sum q, sum q = 1 only to rounding
+    block_log_max: np.ndarray  # max log q per block of 256 levels (for skipping in the kernel)
+
+    @classmethod
+    def build(cls, levels: Levels, kind: str) -> _Tilt:
+        q = levels.mass
+        if kind == "win_rate":  # v_top - v_l = S_l + (q_l - q_top) / 2, accurate near the top
+            gap = levels.tail + 0.5 * (q - q[-1])
+        elif kind == "reward":
+            gap = levels.reward[-1] - levels.reward
+        else:
+            raise ValueError(f'kind must be "win_rate" or "reward", got {kind!r}')
+        span = float(gap[0])
+        d = -gap / span if span > 0 else np.zeros_like(gap)
+        mean_d = float(np.sum(q * d))
+        var_d = float(np.sum(q * (d - mean_d) ** 2))
+        log_total = math.log(math.fsum(q))
+        block_log_max = np.log(np.maximum.reduceat(q, np.arange(0, q.size, 256)))
+        return cls(
+            d, span, q, _win_scores(levels), levels.reward, mean_d, var_d, log_total, block_log_max
+        )
+
+    def level_mass(self, gamma: float) -> np.ndarray:
+        log_w = np.log(self.mass) + gamma * self.d  # top level: log q_top, so Z >= q_top
+        top = log_w.max()
+        w = np.exp(log_w - top)
+        return w / np.sum(w)
+
+    def fast(self, gammas: np.ndarray, centers: np.ndarray) -> dict:
+        """One Numba pass for all gammas: KL, win, reward, mean/var of u, error bound."""
+        # skipped weights are below e^-50 q_top / (L (1 + gamma + |c|) (1 + max|r|)) each:
+        # together under 1e-21 of Z, of the centred first moment, and of the reward sum
+        scale = np.log1p(gammas + np.abs(centers)) + math.log1p(float(np.abs(self.reward).max()))
+        floors = math.log(self.mass[-1]) - 50.0 - math.log(self.mass.size) - scale
+        z, first, second, win, reward, third = kern.tilt_moments_many(
+            self.d, self.mass, self.win, self.reward, gammas, centers, self.block_log_max, floors
+        )
+        log_z = np.log(z)
+        mean_dev = first / z
+        mean_u = centers + mean_dev
+        kl = np.maximum(mean_u - log_z + self.log_total, 0.0)
+        var_u = np.maximum(second / z - mean_dev**2, 0.0)
+        skew_u = third / z - 3 * mean_dev * second / z + 2 * mean_dev**3
+        bound = 16 * _EPS * (np.abs(mean_u) + np.abs(log_z) + np.abs(centers) + kl)
+        return {
+            "kl": kl,
+            "win": win / z,
+            "reward": reward / z,
+            "mean_u": mean_u,
+            "var_u": var_u,
+            "skew_u": skew_u,
+            "bound": bound,
+        }
+
+    def precise(self, gamma: float):
+        shift = max(self.mean_d, -700.0 / gamma) if gamma > 0 else self.mean_d
+        return kern.tilt_precise(self.d, self.mass, self.win, self.reward, gamma, shift)
