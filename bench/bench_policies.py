@@ -26,8 +26,9 @@ import numpy as np
 from scipy.optimize import brentq
 
 from bonkl_fast import _kernels_policies as kern
-from bonkl_fast import policies
+from bonkl_fast import _tilt_solve, frontier
 from bonkl_fast._levels import prepare_levels
+from bonkl_fast._policy_levels import _Tilt
 
 
 def machine_line():
@@ -75,22 +76,22 @@ def parts(probs, rewards, ns):
     bon_kl[ns[order] == 1.0] = 0.0
 
     start = time.perf_counter()
-    suffix = policies._suffix_sums(levels)
-    policies._rewind_summary(levels, 1.0 / ns, suffix)
+    suffix = frontier._suffix_sums(levels)
+    frontier._rewind_summary(levels, 1.0 / ns, suffix)
     alphas = np.array(
         [
-            policies._rewind_alpha_for_kl(levels, k)
+            frontier._rewind_alpha_for_kl(levels, k)
             if k < saturation * (1 - 1e-13)
             else levels.p_top
             for k in bon_kl
         ]
     )
-    policies._rewind_summary(levels, alphas, suffix)
+    frontier._rewind_summary(levels, alphas, suffix)
     clock["rewind-and-repeat (cost and equal KL)"] = time.perf_counter() - start
 
     for kind in ("win_rate", "reward"):
         start = time.perf_counter()
-        policies._tilts_at(policies._Tilt.build(levels, kind), bon_kl, saturation)
+        _tilt_solve._tilts_at(_Tilt.build(levels, kind), bon_kl, saturation)
         clock[f"{kind} tilt solve (50 targets)"] = time.perf_counter() - start
     return clock, bon_kl, levels
 
@@ -133,7 +134,7 @@ def main():
 
     warm = references(200, np.random.default_rng(0))
     for p, r in warm.values():
-        policies.frontier(p, r, ns)
+        frontier.frontier(p, r, ns)
 
     rows = []
     part_tables = []
@@ -142,7 +143,7 @@ def main():
         clocks = []
         for _ in range(repeats):
             start = time.perf_counter()
-            policies.frontier(p, r, ns)
+            frontier.frontier(p, r, ns)
             totals.append(time.perf_counter() - start)
             clocks.append(parts(p, r, ns)[0])
         clock = {key: median([c[key] for c in clocks]) for key in clocks[0]}

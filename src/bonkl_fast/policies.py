@@ -16,18 +16,13 @@ import math
 
 import numpy as np
 
-# The ``x as x`` imports re-export frontier's private steps: bench/bench_policies.py times them.
 from . import _kernels_policies as kern
 from ._levels import prepare_levels
 from ._policy_levels import _as_scalar, _expand, _Tilt
-from ._tilt_solve import _tilts_at as _tilts_at
 from ._tilt_solve import tilt_for_kl
 from ._validate import as_n
 from .exact import bon_pmf
 from .frontier import Frontier, frontier
-from .frontier import _rewind_alpha_for_kl as _rewind_alpha_for_kl
-from .frontier import _rewind_summary as _rewind_summary
-from .frontier import _suffix_sums as _suffix_sums
 
 __all__ = [
     "rewind_and_repeat",
