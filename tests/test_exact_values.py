@@ -357,3 +357,22 @@ def test_radix_pair_sort_equals_stable_argsort(seed):
     np.testing.assert_array_equal(x_sorted, x[order])
     np.testing.assert_array_equal(v_sorted, values[order])
     np.testing.assert_array_equal(radix_argsort(x), order)
+
+
+def test_result_does_not_depend_on_thread_count():
+    """Fixed chunks, serial merge: bit-identical KL and W with 1 thread and with all."""
+    import numba
+
+    rng = np.random.default_rng(21)
+    probs = rng.dirichlet(np.full(40000, 0.5))
+    rewards = rng.integers(0, 5000, 40000).astype(float)
+    ns = np.array([1.5, 2.0, 10.0, 1e3, 1e6])
+    all_threads = numba.get_num_threads()
+    expected = (bk.kl_exact(probs, rewards, ns), bk.win_rate(probs, rewards, ns))
+    numba.set_num_threads(1)
+    try:
+        single = (bk.kl_exact(probs, rewards, ns), bk.win_rate(probs, rewards, ns))
+    finally:
+        numba.set_num_threads(all_threads)
+    np.testing.assert_array_equal(single[0], expected[0])
+    np.testing.assert_array_equal(single[1], expected[1])

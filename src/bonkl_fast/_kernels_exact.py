@@ -500,12 +500,12 @@ def chunk_terms(mass, cum, tail, below, log_g, ns, out):
         out[3, j] += win_comp
 
 
-@jit_parallel
+@jit
 def chunk_sums(rewards_sorted, probs_sorted, bounds):
     """Preconditions: as chunk_levels. Compensated probability mass of every chunk."""
     chunks = bounds.shape[0] - 1
     sums = np.zeros((chunks, 2))
-    for chunk in prange(chunks):
+    for chunk in range(chunks):
         total, comp = 0.0, 0.0
         for i in range(bounds[chunk], bounds[chunk + 1]):
             total, comp = neumaier_add(total, comp, probs_sorted[i])
