@@ -206,6 +206,18 @@ def test_kl_saturation():
     assert bk.kl_exact([0.5, 0.25, 0.25], [0, 1, 2], 1e6) == pytest.approx(math.log(4), rel=1e-15)
 
 
+def test_kl_saturation_single_level_with_rounded_sum():
+    """Found by hypothesis: a single level whose summed mass rounds to 1 + 2^-52 gave
+    kl_saturation = -2.2e-16 (below kl_exact = 0)."""
+    raw = np.array([1.0, 0.776, 0.831, 0.26, 0.152])
+    probs = raw / raw.sum()
+    from bonkl_fast._levels import prepare_levels
+
+    assert prepare_levels(probs, np.zeros(5)).mass[0] > 1.0  # the situation of the bug
+    value = bk.kl_saturation(probs, np.zeros(5))
+    assert value == 0.0 and math.copysign(1.0, value) == 1.0
+
+
 def test_kl_divergence():
     assert bk.kl_divergence([0.25, 0.75], [0.5, 0.5]) == pytest.approx(
         0.25 * math.log(0.5) + 0.75 * math.log(1.5), rel=1e-15

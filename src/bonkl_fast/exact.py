@@ -189,10 +189,12 @@ def kl_saturation(probs, rewards, *, normalize: bool = False) -> float:
     1.203973
     """
     levels = prepare_levels(probs, rewards, normalize=normalize)
-    if levels.p_top >= 0.5 and levels.mass.size > 1:
-        # p_top is rounded; 1 - p_top = G_top, the accurate forward sum below it
-        return float(-np.log1p(-levels.cum[-2]))
-    return float(-np.log(levels.p_top)) + 0.0  # + 0.0: no -0.0 for p_top = 1
+    if levels.p_top >= 0.5:
+        # p_top is rounded (it can exceed 1 by an ulp); 1 - p_top = G_top, the accurate
+        # forward sum below it (0 for a single level)
+        below = levels.cum[-2] if levels.mass.size > 1 else 0.0
+        return float(-np.log1p(-below)) + 0.0  # + 0.0: no -0.0
+    return float(-np.log(levels.p_top))
 
 
 def kl_bound(n):
