@@ -2,6 +2,7 @@
 
     python bench/bench_sampling.py            # full run, a few minutes on 2 cores
     python bench/bench_sampling.py --quick    # fewer repeats, smaller NumPy side
+    python bench/bench_sampling.py --threads 1   # one Numba thread (the NumPy side is serial)
 
 Timings are medians of repeats after a warm-up call (compilation excluded; the cold
 and warm-cache first-call times are measured separately in fresh processes).
@@ -170,7 +171,10 @@ def bench_first_call() -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller sizes")
+    parser.add_argument("--threads", type=int, default=None, help="Numba threads (default: all)")
     args = parser.parse_args()
+    if args.threads is not None:
+        numba.set_num_threads(args.threads)
     repeats = 3 if args.quick else 5
     draws = 2_000_000 if args.quick else 4_000_000
     numpy_m = 500 if args.quick else 2_000
