@@ -165,24 +165,29 @@ def level_cumsums(probs_sorted, start, stop):
 
 
 @jit
-def draw_inverse(state, bon_tail, bon_guide, pick, start, stop, within_cum, probs, index_map):
-    """Preconditions: SamplerArrays fields for this n. One best-of-n draw by MATH §6.
+def draw_level(state, tails, guide):
+    """Preconditions: tails, guide as in build_guide. (state, lowest level with tails <= u).
 
-    With U = 1 - u uniform, MATH §6 takes ``t = -expm1(log(U) / n)`` and the
-    lowest level with ``S <= t``. Since ``t >= S`` iff ``u >= 1 - F**n``, the
-    same level is the lowest with ``bon_tail <= u``: the monotone map is
-    applied once to the L thresholds instead of to every uniform. A level with
-    one outcome of positive probability returns ``pick[level]``; otherwise a
-    second uniform picks the outcome in proportion to probs. Returns (state,
-    index_map of the outcome, level).
+    One uniform u per call; level l comes out with probability ``tails[l-1] - tails[l]``. With the
+    best-of-n tails ``1 - F**n`` this is MATH §6: there ``t = -expm1(log(U) / n)``
+    with U uniform and the level is the lowest with ``S <= t``; since
+    ``t >= S`` iff ``u = 1 - U >= 1 - F**n``, the monotone map is applied once
+    to the L thresholds instead of to every uniform. With the reference tails
+    S it is one reference draw.
     """
     state, u = next_uniform(state)
-    level = tail_search(bon_tail, bon_guide, u)
-    index = pick[level]
-    if index < 0:
-        state, u = next_uniform(state)
-        index = index_map[search_cumulative(within_cum, probs, start[level], stop[level], u)]
-    return state, index, level
+    return state, tail_search(tails, guide, u)
+
+
+@jit
+def pick_within_level(state, lo, hi, within_cum, probs):
+    """Preconditions: within_cum[lo:hi] inclusive sums of probs[lo:hi], total > 0.
+
+    A second uniform picks an outcome of the level in proportion to probs
+    (never one of probability 0). Returns (state, sorted index).
+    """
+    state, u = next_uniform(state)
+    return state, search_cumulative(within_cum, probs, lo, hi, u)
 
 
 @jit
@@ -199,8 +204,7 @@ def draw_direct(state, n, outcome_tail, outcome_guide, rewards):
     pick = 0
     ties = 0
     for _ in range(n):
-        state, u = next_uniform(state)
-        i = tail_search(outcome_tail, outcome_guide, u)
+        state, i = draw_level(state, outcome_tail, outcome_guide)
         if rewards[i] > best:
             best = rewards[i]
             pick = i
@@ -219,8 +223,9 @@ def sample_chunks(seeds, chunk_len, out, n, direct, a):
 
     Fills ``out`` with best-of-n draws (``a.index_map`` of the outcomes);
     chunk c covers ``out[c*chunk_len : (c+1)*chunk_len]`` from seed c,
-    whatever the thread. The named tuple is unpacked first: handing it whole
-    to the per-draw helpers costs about 20 ns a draw.
+    whatever the thread. Per-draw helpers get at most three arrays: Numba
+    does not inline calls with many array arguments, and their reference
+    counting then costs about 20 ns a draw.
     """
     bon_tail, bon_guide, pick, start, stop = a.bon_tail, a.bon_guide, a.pick, a.start, a.stop
     within_cum, probs, rewards, index_map = a.within_cum, a.probs, a.rewards, a.index_map
@@ -233,9 +238,13 @@ def sample_chunks(seeds, chunk_len, out, n, direct, a):
                 state, j = draw_direct(state, n, outcome_tail, outcome_guide, rewards)
                 out[i] = index_map[j]
             else:
-                state, index, _ = draw_inverse(
-                    state, bon_tail, bon_guide, pick, start, stop, within_cum, probs, index_map
-                )
+                state, level = draw_level(state, bon_tail, bon_guide)
+                index = pick[level]
+                if index < 0:  # several outcomes in the level
+                    state, j = pick_within_level(
+                        state, start[level], stop[level], within_cum, probs
+                    )
+                    index = index_map[j]
                 out[i] = index
 
 
@@ -251,7 +260,7 @@ def add_centred(sums, x, shift):
 
 @jit_parallel
 def simulate_chunks(seeds, chunk_len, size, n, direct, a, level_kl, outcome_estimate, shift):
-    """Preconditions: as sample_chunks with index_map the identity, len(shift) = 4.
+    """Preconditions: as sample_chunks with pick in sorted indices, len(shift) = 4.
 
     Per chunk, sums of ``x - shift`` and ``(x - shift)**2`` over its draws of
     x = (log pi_n/pi of the draw's level, win against one independent
@@ -261,7 +270,7 @@ def simulate_chunks(seeds, chunk_len, size, n, direct, a, level_kl, outcome_esti
     bon_tail, bon_guide, pick, start, stop = a.bon_tail, a.bon_guide, a.pick, a.start, a.stop
     within_cum, probs, rewards, level_of = a.within_cum, a.probs, a.rewards, a.level_of
     outcome_tail, outcome_guide = a.outcome_tail, a.outcome_guide
-    ref_tail, ref_guide, index_map = a.ref_tail, a.ref_guide, a.index_map
+    ref_tail, ref_guide = a.ref_tail, a.ref_guide
     sums = np.zeros((seeds.shape[0], 8))
     for c in prange(seeds.shape[0]):
         state = seeds[c]
@@ -271,11 +280,13 @@ def simulate_chunks(seeds, chunk_len, size, n, direct, a, level_kl, outcome_esti
                 state, j = draw_direct(state, n, outcome_tail, outcome_guide, rewards)
                 level = level_of[j]
             else:
-                state, j, level = draw_inverse(
-                    state, bon_tail, bon_guide, pick, start, stop, within_cum, probs, index_map
-                )
-            state, u = next_uniform(state)
-            other = tail_search(ref_tail, ref_guide, u)  # level of one reference draw
+                state, level = draw_level(state, bon_tail, bon_guide)
+                j = pick[level]
+                if j < 0:  # several outcomes in the level
+                    state, j = pick_within_level(
+                        state, start[level], stop[level], within_cum, probs
+                    )
+            state, other = draw_level(state, ref_tail, ref_guide)  # one reference draw
             x[0] = level_kl[level]
             x[1] = 1.0 if level > other else (0.5 if level == other else 0.0)
             x[2] = rewards[j]
