@@ -14,6 +14,7 @@ without ``progress``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import sys
@@ -119,6 +120,21 @@ def _sampler_arrays(levels: Levels, n: int, direct: bool, simulate: bool) -> ks.
     if simulate:
         arrays.update(ref_tail=levels.tail, ref_guide=ks.build_guide(levels.tail, buckets))
     return ks.SamplerArrays(**arrays)
+
+
+@contextlib.contextmanager
+def _threads_for(chunks: int):
+    """Use no more Numba threads than chunks: a one-chunk call then starts no worker.
+
+    Waking an idle worker costs microseconds on a quiet machine but up to a
+    scheduler slice (several ms) on a busy one. Results do not depend on it.
+    """
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(before, chunks)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 class _Progress:
@@ -249,9 +265,9 @@ def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", nor
     )
     out = np.empty(total, dtype=np.int64)
     if total:
-        ks.sample_chunks(
-            seeds, chunk_len, out, n, direct, _sampler_arrays(levels, n, direct, False)
-        )
+        arrays = _sampler_arrays(levels, n, direct, False)
+        with _threads_for(seeds.shape[0]):
+            ks.sample_chunks(seeds, chunk_len, out, n, direct, arrays)
     return out.reshape(shape)
 
 
@@ -416,12 +432,14 @@ def simulate_best_of_n(
     exact, level_kl = _exact_values(levels, n)
     estimate = _outcome_estimates(levels, n)
     arrays = _sampler_arrays(levels, n, direct, True)
-    parts = [
-        ks.simulate_chunks(
-            seeds_part, chunk_len, count, n, direct, arrays, level_kl, estimate, exact
-        )
-        for seeds_part, _, count in _batches(seeds, chunk_len, total, n if direct else 1, progress)
-    ]
+    parts = []
+    for seeds_part, _, count in _batches(seeds, chunk_len, total, n if direct else 1, progress):
+        with _threads_for(seeds_part.shape[0]):
+            parts.append(
+                ks.simulate_chunks(
+                    seeds_part, chunk_len, count, n, direct, arrays, level_kl, estimate, exact
+                )
+            )
     sums = np.concatenate(parts).sum(axis=0)  # one fixed order, whatever the threads or batches
     mean = exact + sums[:4] / total
     var = np.maximum(sums[4:] - sums[:4] ** 2 / total, 0.0) / (total - 1)
