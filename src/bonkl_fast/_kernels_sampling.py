@@ -168,12 +168,12 @@ def level_cumsums(probs_sorted, start, stop):
 def draw_level(state, tails, guide):
     """Preconditions: tails, guide as in build_guide. (state, lowest level with tails <= u).
 
-    One uniform u per call; level l comes out with probability ``tails[l-1] - tails[l]``. With the
-    best-of-n tails ``1 - F**n`` this is MATH §6: there ``t = -expm1(log(U) / n)``
-    with U uniform and the level is the lowest with ``S <= t``; since
-    ``t >= S`` iff ``u = 1 - U >= 1 - F**n``, the monotone map is applied once
-    to the L thresholds instead of to every uniform. With the reference tails
-    S it is one reference draw.
+    One uniform u per call; level l comes out with probability
+    ``tails[l-1] - tails[l]``. With the best-of-n tails ``1 - F**n`` this is
+    MATH §6: there ``t = -expm1(log(U) / n)`` with U uniform and the level is
+    the lowest with ``S <= t``; since ``t >= S`` iff ``u = 1 - U >= 1 - F**n``,
+    the monotone map is applied once to the L thresholds instead of to every
+    uniform. With the reference tails S it is one reference draw.
     """
     state, u = next_uniform(state)
     return state, tail_search(tails, guide, u)
@@ -223,9 +223,9 @@ def sample_chunks(seeds, chunk_len, out, n, direct, a):
 
     Fills ``out`` with best-of-n draws (``a.index_map`` of the outcomes);
     chunk c covers ``out[c*chunk_len : (c+1)*chunk_len]`` from seed c,
-    whatever the thread. Per-draw helpers get at most three arrays: Numba
-    does not inline calls with many array arguments, and their reference
-    counting then costs about 20 ns a draw.
+    whatever the thread. Per-draw helpers get at most three arrays: a helper
+    taking nine (or the whole named tuple) was not inlined here and cost
+    about 20 ns a draw in call overhead and reference counting.
     """
     bon_tail, bon_guide, pick, start, stop = a.bon_tail, a.bon_guide, a.pick, a.start, a.stop
     within_cum, probs, rewards, index_map = a.within_cum, a.probs, a.rewards, a.index_map
