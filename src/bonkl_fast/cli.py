@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (CliError, ValueError, TypeError, OSError) as exc:
+    except (CliError, ValueError, TypeError, OSError, ImportError) as exc:
         if args.debug:
             raise
         print(f"bonkl {args.command}: error: {exc}", file=sys.stderr)

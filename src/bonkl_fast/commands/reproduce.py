@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import reference_suite as suite
 from ..exact import kl_bound, kl_divergence, kl_exact, win_rate, win_rate_vs_reference
-from ._common import add_output_flags, check_writable, new_command, record_output, say, write_text
+from ._common import CliError, add_output_flags, check_writable, new_command, record_output, say, write_text
 
 EXAMPLES = """\
   bonkl reproduce                      # tables and figures in ./bonkl-out
@@ -47,6 +47,14 @@ def run(args) -> int:
         return 0
     if not args.size >= 1 or args.size != int(args.size):
         raise ValueError(f"--size must be a positive integer, got {args.size:g}")
+    from ..plotting import pyplot
+
+    try:
+        pyplot()
+    except ImportError:
+        raise CliError(
+            "the figures need matplotlib: pip install 'bonkl_fast[plot]' (or pass --no-figures)"
+        ) from None
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a folder; choose another path")
