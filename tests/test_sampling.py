@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bonkl_fast import sampling
+from bonkl_fast import _random
 from bonkl_fast._random import check_random_state, chunk_seeds
 from bonkl_fast.exact import bon_pmf
 from bonkl_fast.sampling import SimulationResult, sample_best_of_n, simulate_best_of_n
@@ -155,7 +155,7 @@ def test_float32_and_normalize():
 
 # --- reproducibility -------------------------------------------------------------------
 
-SEVERAL_CHUNKS = 3 * sampling.CHUNK_LEN + 17
+SEVERAL_CHUNKS = 3 * _random.CHUNK_LEN + 17
 
 
 @pytest.mark.parametrize("method", ["inverse", "direct"])
@@ -191,7 +191,7 @@ def restore_threads():
 @pytest.mark.parametrize("method", ["inverse", "direct"])
 def test_serial_and_parallel_draws_are_identical(method, restore_threads):
     p, r = REFERENCES["zeros"]
-    size = SEVERAL_CHUNKS if method == "inverse" else 3 * sampling._chunk_len(3, True) + 5
+    size = SEVERAL_CHUNKS if method == "inverse" else 3 * _random.chunk_len(3, True) + 5
     numba.set_num_threads(1)
     serial = sample_best_of_n(p, r, 3, size, rng=11, method=method)
     numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
@@ -210,14 +210,20 @@ def test_serial_and_parallel_simulation_identical(restore_threads):
 def test_progress_batches_give_the_same_result(monkeypatch, capsys):
     p, r = REFERENCES["ties"]
     plain = simulate_best_of_n(p, r, 7, SEVERAL_CHUNKS, rng=13)
-    monkeypatch.setattr(sampling, "_BATCH_WORK", sampling.CHUNK_LEN)  # one chunk per batch
+    from bonkl_fast import _kernels_sampling as ks
+
+    calls = []
+    kernel = ks.simulate_chunks
+    monkeypatch.setattr(ks, "simulate_chunks", lambda *a: calls.append(1) or kernel(*a))
+    monkeypatch.setattr(_random, "BATCH_WORK", _random.CHUNK_LEN)  # batches of few chunks
     assert simulate_best_of_n(p, r, 7, SEVERAL_CHUNKS, rng=13, progress=True) == plain
+    assert len(calls) >= 2  # the work really ran in several batches
     assert capsys.readouterr().err == ""  # short run: no progress output
 
 
 def test_progress_reporter_writes_when_asked():
     stream = io.StringIO()
-    bar = sampling._Progress(total=1000, label="draws", delay=0.0, stream=stream)
+    bar = _random.Progress(total=1000, label="draws", delay=0.0, stream=stream)
     bar.update(500)
     bar.update(1000)
     bar.close()

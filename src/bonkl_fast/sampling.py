@@ -14,27 +14,28 @@ without ``progress``.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
-import sys
-import time
 from dataclasses import asdict, dataclass
 
-import numba
 import numpy as np
 
 from . import _kernels_exact as kex
 from . import _kernels_sampling as ks
 from ._kernels_levels import _compensated_cumsum
 from ._levels import Levels, prepare_levels
-from ._random import check_random_state, chunk_count, chunk_seeds
+from ._random import (
+    batches,
+    check_random_state,
+    chunk_count,
+    chunk_len,
+    chunk_seeds,
+    threads_for,
+)
 from ._validate import as_integer_n
 
 __all__ = ["sample_best_of_n", "simulate_best_of_n", "SimulationResult"]
 
-CHUNK_LEN = 1 << 16  # draws per seeded chunk (method="inverse")
-_BATCH_WORK = 1 << 22  # reference draws per kernel call when progress is reported
 _METHODS = ("inverse", "direct")
 
 
@@ -58,11 +59,6 @@ def _check_method(method) -> bool:
     if method not in _METHODS:
         raise ValueError(f"method must be 'inverse' or 'direct', got {method!r}")
     return method == "direct"
-
-
-def _chunk_len(n: int, direct: bool) -> int:
-    """Draws per chunk: fixed by n and the method only, never by the thread count."""
-    return min(CHUNK_LEN, max(1, CHUNK_LEN // n)) if direct else CHUNK_LEN
 
 
 def _guide_buckets(levels: int) -> int:
@@ -122,71 +118,6 @@ def _sampler_arrays(levels: Levels, n: int, direct: bool, simulate: bool) -> ks.
     return ks.SamplerArrays(**arrays)
 
 
-@contextlib.contextmanager
-def _threads_for(chunks: int):
-    """Use no more Numba threads than chunks: a one-chunk call then starts no worker.
-
-    Waking an idle worker costs microseconds on a quiet machine but up to a
-    scheduler slice (several ms) on a busy one. Results do not depend on it.
-    """
-    before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(before, chunks)))
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
-
-
-class _Progress:
-    """Progress on stderr once a run has lasted ``delay`` seconds; silent before."""
-
-    def __init__(self, total: int, label: str, delay: float = 1.0, stream=None):
-        self.total, self.label, self.delay = total, label, delay
-        self.stream = sys.stderr if stream is None else stream
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-        self.start = time.perf_counter()
-        self.last = -math.inf
-        self.shown = False
-
-    def update(self, done: int) -> None:
-        now = time.perf_counter()
-        elapsed = now - self.start
-        if elapsed < self.delay or (
-            now - self.last < (0.2 if self.tty else 5.0) and done < self.total
-        ):
-            return
-        self.last, self.shown = now, True
-        frac = done / self.total if self.total else 1.0
-        eta = elapsed * (1 - frac) / frac if frac > 0 else float("nan")
-        bar = "#" * int(30 * frac) + "-" * (30 - int(30 * frac))
-        text = f"{self.label} [{bar}] {100 * frac:5.1f}%  {done:,}/{self.total:,}  "
-        text += f"{elapsed:.0f}s elapsed, {eta:.0f}s left"
-        self.stream.write(("\r" + text) if self.tty else (text + "\n"))
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.shown and self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def _batches(seeds: np.ndarray, chunk_len: int, total: int, work_per_draw: int, progress: bool):
-    """Yield ``(seeds, first_draw, draws)`` batches of whole chunks, reporting progress."""
-    if not progress:
-        yield seeds, 0, total
-        return
-    per_batch = max(numba.get_num_threads(), _BATCH_WORK // (chunk_len * work_per_draw), 1)
-    bar = _Progress(total, "best-of-n draws")
-    try:
-        for first in range(0, seeds.shape[0], per_batch):
-            begin = first * chunk_len
-            count = min(total, (first + per_batch) * chunk_len) - begin
-            yield seeds[first : first + per_batch], begin, count
-            bar.update(begin + count)
-    finally:
-        bar.close()
-
-
 def _prepare(probs, rewards, n, size, method, rng, normalize):
     levels = prepare_levels(probs, rewards, normalize=normalize)
     n = as_integer_n(n)
@@ -194,9 +125,9 @@ def _prepare(probs, rewards, n, size, method, rng, normalize):
     direct = _check_method(method)
     rng = check_random_state(rng)
     total = math.prod(shape)
-    chunk_len = _chunk_len(n, direct)
-    seeds = chunk_seeds(rng, chunk_count(total, chunk_len))
-    return levels, n, shape, direct, total, chunk_len, seeds
+    chunk_size = chunk_len(n, direct)
+    seeds = chunk_seeds(rng, chunk_count(total, chunk_size))
+    return levels, n, shape, direct, total, chunk_size, seeds
 
 
 def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", normalize=False):
@@ -260,14 +191,14 @@ def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", nor
     >>> draws.tolist()  # outcome 1 wins unless all 10**12 draws are outcome 0
     [[1, 1, 1], [1, 1, 1]]
     """
-    levels, n, shape, direct, total, chunk_len, seeds = _prepare(
+    levels, n, shape, direct, total, chunk_size, seeds = _prepare(
         probs, rewards, n, size, method, rng, normalize
     )
     out = np.empty(total, dtype=np.int64)
     if total:
         arrays = _sampler_arrays(levels, n, direct, False)
-        with _threads_for(seeds.shape[0]):
-            ks.sample_chunks(seeds, chunk_len, out, n, direct, arrays)
+        with threads_for(seeds.shape[0]):
+            ks.sample_chunks(seeds, chunk_size, out, n, direct, arrays)
     return out.reshape(shape)
 
 
@@ -407,7 +338,7 @@ def simulate_best_of_n(
     Per draw ``y`` (with its level ``l``) the kernel accumulates
     ``log(w_l / q_l)``, the win against one independent reference draw (1,
     1/2 or 0), ``r_y`` and ``kl_estimate(pi(y), n)``, centred on the exact
-    values so the sums of squares do not cancel. Memory O(K + size / 65536);
+    values so the sums of squares do not cancel. Memory O(K + number of chunks);
     the draws are not stored.
 
     Examples
@@ -424,7 +355,7 @@ def simulate_best_of_n(
     >>> abs(result.z_scores()["kl"]) < 4
     True
     """
-    levels, n, shape, direct, total, chunk_len, seeds = _prepare(
+    levels, n, shape, direct, total, chunk_size, seeds = _prepare(
         probs, rewards, n, size, method, rng, normalize
     )
     if total < 2:
@@ -433,11 +364,11 @@ def simulate_best_of_n(
     estimate = _outcome_estimates(levels, n)
     arrays = _sampler_arrays(levels, n, direct, True)
     parts = []
-    for seeds_part, _, count in _batches(seeds, chunk_len, total, n if direct else 1, progress):
-        with _threads_for(seeds_part.shape[0]):
+    for seeds_part, _, count in batches(seeds, chunk_size, total, n if direct else 1, progress):
+        with threads_for(seeds_part.shape[0]):
             parts.append(
                 ks.simulate_chunks(
-                    seeds_part, chunk_len, count, n, direct, arrays, level_kl, estimate, exact
+                    seeds_part, chunk_size, count, n, direct, arrays, level_kl, estimate, exact
                 )
             )
     sums = np.concatenate(parts).sum(axis=0)  # one fixed order, whatever the threads or batches
