@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _kernels_exact as kex
 from . import _kernels_sampling as ks
+from . import exact as _exact
 from ._kernels_levels import _compensated_cumsum
 from ._levels import Levels, prepare_levels
 from ._random import (
@@ -296,19 +297,24 @@ def _outcome_estimates(levels: Levels, n: int) -> np.ndarray:
 
 
 def _exact_values(levels: Levels, n: int):
-    """Exact (KL, W, mean reward, E kl_estimate) and the per-level log(pi_n / pi)."""
-    ns = np.array([float(n)])
-    kl, win = (float(v[0]) for v in kex.kl_win_many(levels.mass, levels.cum, levels.tail, ns))
-    expected = float(
-        kex.estimate_expected_many(
-            levels.mass, levels.cum, levels.tail, levels.probs_sorted, levels.start, levels.stop, ns
-        )[0]
+    """Exact (KL, W, mean reward, E kl_estimate) from the public exact API, and log(pi_n/pi).
+
+    The sorted reference is passed with ``assume_sorted=True`` (an O(K) check).
+    """
+    order = np.arange(levels.probs.shape[0]) if levels.order is None else levels.order
+    probs, rewards = levels.probs_sorted, levels.rewards[order]
+    args = (probs, rewards, float(n))
+    exact = np.array(
+        [
+            _exact.kl_exact(*args, assume_sorted=True),
+            _exact.win_rate(*args, assume_sorted=True),
+            float(np.dot(_exact.bon_pmf(*args, assume_sorted=True), rewards)),
+            _exact.kl_estimate_expected(*args, assume_sorted=True),
+        ]
     )
-    weights = kex.level_weights(levels.mass, levels.cum, levels.tail, float(n))
     level_kl = ks.level_log_ratios(levels.mass, levels.cum, levels.tail, float(n))
     if n == 1:
-        kl, win, expected, level_kl[:] = 0.0, 0.5, 0.0, 0.0
-    exact = np.array([kl, win, float(np.sum(weights * levels.reward)), expected])
+        level_kl[:] = 0.0
     return exact, level_kl
 
 
@@ -391,5 +397,5 @@ def simulate_best_of_n(
         float(mean[3]),
         float(se[3]),
         float(exact[3]),
-        float(kex.kl_bound_scalar(float(n))),
+        float(_exact.kl_bound(float(n))),
     )
