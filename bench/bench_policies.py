@@ -14,6 +14,7 @@ iteration), timed on a few targets and reported per target next to ours.
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import os
 import platform
@@ -26,9 +27,12 @@ import numpy as np
 from scipy.optimize import brentq
 
 from bonkl_fast import _kernels_policies as kern
-from bonkl_fast import _tilt_solve, frontier
+from bonkl_fast import _tilt_solve
 from bonkl_fast._levels import prepare_levels
 from bonkl_fast._policy_levels import _Tilt
+
+# the module, not the function bonkl_fast re-exports under the same name
+frontier = importlib.import_module("bonkl_fast.frontier")
 
 
 def machine_line():

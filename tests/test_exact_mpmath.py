@@ -246,17 +246,3 @@ def test_multi_chunk_against_reference(n):
     assert relative_error(kl, ref_kl(probs, rewards, n)) <= TOL
     win = bk.win_rate(probs, rewards, n)
     assert relative_error(win, ref_win_rate(probs, rewards, n)) <= TOL
-
-
-def test_multi_chunk_matches_level_kernel():
-    """The chunked sorted-outcome kernel against the per-level kernel, many n at once."""
-    from bonkl_fast import _kernels_exact as kern
-    from bonkl_fast._levels import prepare_levels
-
-    probs, rewards = chunked_reference(13)
-    ns = np.logspace(0, 8, 40)
-    levels = prepare_levels(probs, rewards)
-    kl_levels, win_levels = kern.kl_win_many(levels.mass, levels.cum, levels.tail, ns)
-    kl_levels[0] = 0.0
-    np.testing.assert_allclose(bk.kl_exact(probs, rewards, ns), kl_levels, rtol=1e-13, atol=0)
-    np.testing.assert_allclose(bk.win_rate(probs, rewards, ns), win_levels, rtol=1e-15, atol=0)

@@ -372,6 +372,37 @@ def test_frontier_matches_public_policies():
     assert f.n[1] == 1 and f.win_rate_shortfall[1] == 0.0 and f.rr_alpha[1] == 1.0
 
 
+# References whose best-of-n KL is tiny: the rounded-w form w (log w - log q) loses
+# every digit here (MATH §2); masses sum to exactly 1 (dyadic, or 1 - 1e-100 + 1e-100).
+TINY_KL_CASES = [
+    ([1 - 1e-100, 1e-100], [0.0, 1.0], [2.0, 1e3]),  # top mass 1e-100: KL ~ 3.9e-101
+    ([0.5, 0.25, 0.125, 0.125], [0.0, 1.0, 2.0, 3.0], [1 + 1e-9, 1 + 1e-6, 1.5, 2.0, 1e3]),
+    ([1 - 2.0**-60, 2.0**-60], [0.0, 1.0], [1 + 1e-9, 1.5, 2.0, 1e3]),
+    ([0.25, 0.5, 0.25], [2.0, 0.0, 1.0], [1 + 1e-9, 2.0, 1e15]),
+]
+
+
+@pytest.mark.parametrize(("p", "r", "ns"), TINY_KL_CASES)
+def test_frontier_best_of_n_matches_core_on_tiny_kl(p, r, ns):
+    p, r, ns = np.array(p), np.array(r), np.array(ns)
+    kl = bk.kl_exact(p, r, ns)  # validates without normalize: the masses sum to 1
+    assert (kl > 0).all()
+    f = frontier(p, r, ns)
+    np.testing.assert_allclose(f.bon_kl, kl, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(f.bon_win_rate, bk.win_rate(p, r, ns), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize(("seed", "size"), [(0, 2), (1, 7), (2, 60), (3, 3000)])
+def test_frontier_best_of_n_matches_core_on_dirichlet(seed, size):
+    rng = np.random.default_rng(seed)
+    p = rng.dirichlet(np.full(size, 0.5))
+    r = rng.standard_normal(size)
+    ns = np.concatenate([[1 + 1e-9, 1 + 1e-4, 1.5], np.logspace(0.3, 15, 25)])
+    f = frontier(p, r, ns)
+    np.testing.assert_allclose(f.bon_kl, bk.kl_exact(p, r, ns), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(f.bon_win_rate, bk.win_rate(p, r, ns), rtol=1e-12, atol=0)
+
+
 def test_frontier_tables():
     f = frontier([0.25, 0.25, 0.5], [0.0, 1.0, 2.0], [1, 2, 8])
     assert isinstance(f, Frontier)

@@ -16,40 +16,41 @@ import math
 import numpy as np
 
 from ._jit import jit
-from ._kernels_exact import EXP_UNDERFLOW, level_weight, log_cdf, neumaier_add
+from ._kernels_exact import EXP_UNDERFLOW, neumaier_add
+from ._kernels_kl import level_logs, level_term, level_term_near_one
 
 
 @jit
 def bon_summary_many(mass, cum, tail, reward, ns):
     """Preconditions: levels ascending and merged, ns ascending >= 1.
 
-    Returns best-of-n ``(KL, win rate, expected reward)`` per n in one pass.
+    Returns best-of-n ``(KL, win rate, expected reward)`` per n in one pass,
+    each level's mass and KL term from the core's
+    :func:`bonkl_fast._kernels_kl.level_term` (so the KL and win rate equal
+    :func:`bonkl_fast.kl_exact` and :func:`bonkl_fast.win_rate`).
     """
     m = ns.shape[0]
-    acc = np.zeros((3, m))
-    comp = np.zeros((3, m))
-    g_pow = np.zeros(m)
-    below = 0.0
-    for level in range(mass.shape[0]):
-        q = mass[level]
-        log_f = log_cdf(cum[level], tail[level])
-        log_q = math.log(q)
-        beat = below + 0.5 * q
-        for j in range(m):
-            x = ns[j] * log_f
-            if x < EXP_UNDERFLOW:
-                break
-            f_pow = math.exp(x)
-            w = level_weight(ns[j], f_pow, g_pow[j], q, cum[level])
-            g_pow[j] = f_pow
-            if w > 0.0:
-                acc[0, j], comp[0, j] = neumaier_add(
-                    acc[0, j], comp[0, j], w * (math.log(w) - log_q)
-                )
-                acc[1, j], comp[1, j] = neumaier_add(acc[1, j], comp[1, j], w * beat)
-                acc[2, j], comp[2, j] = neumaier_add(acc[2, j], comp[2, j], w * reward[level])
-        below = cum[level]
-    return acc + comp
+    out = np.zeros((3, m))
+    log_f, c, ratio, s1, log_q, beat = level_logs(mass, cum, tail, 0.0, -math.inf, ns[-1])
+    for j in range(m):
+        n = ns[j]
+        log_n = math.log(n)
+        first = np.searchsorted(log_f, EXP_UNDERFLOW / n)  # F^n underflows below it
+        acc = np.zeros(3)
+        comp = np.zeros(3)
+        for k in range(first, mass.shape[0]):
+            if n >= 2.0:
+                w, term = level_term(n, log_n, mass[k], log_f[k], c[k], ratio[k], s1[k], log_q[k])
+            else:
+                w, term = level_term_near_one(n, mass[k], log_f[k], c[k])
+            acc[0], comp[0] = neumaier_add(acc[0], comp[0], term)
+            acc[1], comp[1] = neumaier_add(acc[1], comp[1], w * beat[k])
+            acc[2], comp[2] = neumaier_add(acc[2], comp[2], w * reward[k])
+        if n < 2.0:
+            for k in range(first):  # w = 0: the n < 2 form of the KL counts q
+                acc[0], comp[0] = neumaier_add(acc[0], comp[0], mass[k])
+        out[:, j] = acc + comp
+    return out
 
 
 @jit

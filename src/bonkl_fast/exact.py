@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels_exact as kern
+from ._kernels_estimate import estimate_expected_many
+from ._kernels_kl import kl_win_sorted
 from ._levels import Levels, prepare_levels, prepare_sorted
 from ._validate import as_n, as_probs, as_vector
 
@@ -130,9 +132,7 @@ def kl_exact(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool 
     array([0.      , 1.361097, 2.302585])
     """
     outcomes = prepare_sorted(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
-    return _over_unique_n(
-        outcomes, n, lambda rp, ns: kern.kl_win_sorted(*rp, ns)[0], value_at_one=0.0
-    )
+    return _over_unique_n(outcomes, n, lambda rp, ns: kl_win_sorted(*rp, ns)[0], value_at_one=0.0)
 
 
 def win_rate(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool = False):
@@ -147,9 +147,7 @@ def win_rate(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool 
     array([0.5    , 0.625  , 0.71875])
     """
     outcomes = prepare_sorted(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
-    return _over_unique_n(
-        outcomes, n, lambda rp, ns: kern.kl_win_sorted(*rp, ns)[1], value_at_one=0.5
-    )
+    return _over_unique_n(outcomes, n, lambda rp, ns: kl_win_sorted(*rp, ns)[1], value_at_one=0.5)
 
 
 def kl_estimate_expected(
@@ -170,7 +168,7 @@ def kl_estimate_expected(
     return _over_unique_n(
         levels,
         n,
-        lambda lv, ns: kern.estimate_expected_many(
+        lambda lv, ns: estimate_expected_many(
             lv.mass, lv.cum, lv.tail, lv.probs_sorted, lv.start, lv.stop, ns
         ),
         value_at_one=0.0,
