@@ -524,3 +524,13 @@ def test_tilt_for_kl_extreme_targets(kind):
                 w / z * mpmath.log(w / z / mpmath.mpf(a)) for w, a in zip(weights, p, strict=True)
             )
             assert abs(exact / mpmath.mpf(kl) - 1) < 1e-10, kl
+
+
+def test_frontier_dominant_top_level_keeps_tiny_kl():
+    """Saturation log(1/p_top) for p_top near 1 is taken from the mass below, not 0 - log(p_top)."""
+    probs, rewards, ns = [1e-100, 1 - 1e-100], [0.0, 1.0], [2.0, 4.0, 1e15]
+    f = bk.frontier(probs, rewards, ns)
+    np.testing.assert_allclose(f.bon_kl, bk.kl_exact(probs, rewards, ns), rtol=1e-12, atol=0)
+    assert bk.kl_saturation(probs, rewards) == pytest.approx(1e-100, rel=1e-12)
+    with pytest.raises(ValueError, match="out of reach"):
+        bk.tilt_for_kl(probs, rewards, 2e-100)

@@ -49,6 +49,18 @@ class Levels:
         """Mass of the highest-reward level with positive mass."""
         return float(self.mass[-1])
 
+    @property
+    def saturation(self) -> float:
+        """``log(1 / p_top)``, the large-n limit of the best-of-n KL, accurate for p_top near 1.
+
+        Near 1 the rounded ``p_top`` (which can exceed 1 by an ulp) is replaced by
+        ``1 - G_top``, with ``G_top`` the accurate forward sum below the top level.
+        """
+        if self.p_top >= 0.5:
+            below = float(self.cum[-2]) if self.mass.size > 1 else 0.0
+            return float(-np.log1p(-below)) + 0.0  # + 0.0: no -0.0
+        return float(-np.log(self.p_top))
+
     def to_original(self, values_sorted: np.ndarray) -> np.ndarray:
         """Put per-outcome values computed in sorted order back in the caller's order."""
         if self.order is None:

@@ -234,7 +234,7 @@ def tilt_for_kl(
     kind = _as_kind(kind)
     target = _as_scalar(kl, "kl")
     levels = prepare_levels(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
-    saturation = 0.0 - math.log(levels.p_top)
+    saturation = levels.saturation
     if target < 0:
         raise ValueError(f"kl must be >= 0, got {target:g}")
     if target == 0.0:

@@ -186,13 +186,7 @@ def kl_saturation(probs, rewards, *, normalize: bool = False) -> float:
     >>> round(kl_saturation([0.7, 0.2, 0.1], [0, 1, 1]), 6)  # top level mass 0.3
     1.203973
     """
-    levels = prepare_levels(probs, rewards, normalize=normalize)
-    if levels.p_top >= 0.5:
-        # p_top is rounded (it can exceed 1 by an ulp); 1 - p_top = G_top, the accurate
-        # forward sum below it (0 for a single level)
-        below = levels.cum[-2] if levels.mass.size > 1 else 0.0
-        return float(-np.log1p(-below)) + 0.0  # + 0.0: no -0.0
-    return float(-np.log(levels.p_top))
+    return prepare_levels(probs, rewards, normalize=normalize).saturation
 
 
 def kl_bound(n):

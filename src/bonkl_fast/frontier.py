@@ -196,7 +196,7 @@ def frontier(
     bon[:, order] = summary
     ones = flat == 1.0
     bon[0, ones], bon[1, ones] = 0.0, 0.5
-    saturation = 0.0 - math.log(levels.p_top)
+    saturation = levels.saturation
     bon_kl = np.minimum(np.maximum(bon[0], 0.0), saturation)
     suffix = _suffix_sums(levels)
     cost_kl, cost_win, cost_reward, _, _ = _rewind_summary(levels, 1.0 / flat, suffix)
