@@ -36,6 +36,8 @@ from ._kernels_exact import (
 
 # levels per parallel chunk (fixed, so results do not depend on the thread count)
 CHUNK = 8192
+# a prime: chunk = i * SCATTER mod chunks is a permutation when chunks is not a multiple
+SCATTER = 7919
 
 
 @jit
@@ -247,7 +249,11 @@ def kl_win_sorted_chunks(rewards_sorted, probs_sorted, ns, bounds):
     masses = chunk_sums(rewards_sorted, probs_sorted, bounds)
     under, over = chunk_offsets(masses)
     parts = np.zeros((chunks, 4, ns.shape[0]))
-    for chunk in prange(chunks):
+    stride = SCATTER if chunks % SCATTER else 1
+    for i in prange(chunks):
+        # prange hands each thread a contiguous block of i; visiting the chunks in a
+        # scattered order balances the threads when whole runs of low chunks underflow
+        chunk = (i * stride) % chunks
         below = under[chunk, 0] + under[chunk, 1]
         mass, cum, tail = chunk_levels(
             rewards_sorted,

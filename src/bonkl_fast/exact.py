@@ -40,9 +40,11 @@ def _over_unique_n(levels, n, kernel_call, *, value_at_one):
     if flat.size == 0:
         return np.empty(shape)
     ns, inverse = np.unique(flat, return_inverse=True)
-    values = kernel_call(levels, ns)
-    if value_at_one is not None:
-        values[ns == 1.0] = value_at_one
+    if value_at_one is None or ns[0] != 1.0:
+        values = kernel_call(levels, ns)
+    else:  # n = 1 has a known exact value: skip it in the kernel
+        rest = kernel_call(levels, ns[1:]) if ns.size > 1 else np.empty(0)
+        values = np.concatenate(([value_at_one], rest))
     return _shape_result(values[inverse], shape, is_scalar)
 
 
