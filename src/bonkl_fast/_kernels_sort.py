@@ -29,19 +29,21 @@ def _sortable_keys(x):
 
 
 @jit
-def radix_argsort(x):
-    """Preconditions: x 1-D finite float64 without -0.0. Returns the stable argsort."""
-    size = x.shape[0]
-    keys = _sortable_keys(x)
+def _radix_passes(keys, payload):
+    """Preconditions: keys from _sortable_keys, payload 1-D of the same length (overwritten).
+
+    Stable LSD radix sort of ``keys`` (byte digits), carrying ``payload`` along;
+    returns the sorted ``(keys, payload)``.
+    """
+    size = keys.shape[0]
     counts = np.zeros((_PASSES, _BUCKETS), dtype=np.int64)
     mask = np.uint64(_BUCKETS - 1)
     for i in range(size):
         k = keys[i]
         for d in range(_PASSES):
             counts[d, (k >> np.uint64(d * _BITS)) & mask] += 1
-    index = np.arange(size)
     keys_out = np.empty_like(keys)
-    index_out = np.empty_like(index)
+    payload_out = np.empty_like(payload)
     offsets = np.empty(_BUCKETS, dtype=np.int64)
     for d in range(_PASSES):
         shift = np.uint64(d * _BITS)
@@ -53,14 +55,19 @@ def radix_argsort(x):
             total += counts[d, b]
         for i in range(size):
             k = keys[i]
-            b = (k >> shift) & mask
-            j = offsets[b]
-            offsets[b] = j + 1
+            j = offsets[(k >> shift) & mask]
+            offsets[(k >> shift) & mask] = j + 1
             keys_out[j] = k
-            index_out[j] = index[i]
+            payload_out[j] = payload[i]
         keys, keys_out = keys_out, keys
-        index, index_out = index_out, index
-    return index
+        payload, payload_out = payload_out, payload
+    return keys, payload
+
+
+@jit
+def radix_argsort(x):
+    """Preconditions: x 1-D finite float64 without -0.0. Returns the stable argsort."""
+    return _radix_passes(_sortable_keys(x), np.arange(x.shape[0]))[1]
 
 
 def stable_argsort(x: np.ndarray) -> np.ndarray:
@@ -89,35 +96,7 @@ def radix_sort_pairs(x, values):
     ``(x[order], values[order])`` for the stable argsort ``order`` of ``x``, moving
     the pairs through the radix passes instead of an index (no gathers at the end).
     """
-    size = x.shape[0]
-    keys = _sortable_keys(x)
-    counts = np.zeros((_PASSES, _BUCKETS), dtype=np.int64)
-    mask = np.uint64(_BUCKETS - 1)
-    for i in range(size):
-        k = keys[i]
-        for d in range(_PASSES):
-            counts[d, (k >> np.uint64(d * _BITS)) & mask] += 1
-    vals = values.copy()
-    keys_out = np.empty_like(keys)
-    vals_out = np.empty_like(vals)
-    offsets = np.empty(_BUCKETS, dtype=np.int64)
-    for d in range(_PASSES):
-        shift = np.uint64(d * _BITS)
-        if counts[d, (keys[0] >> shift) & mask] == size:
-            continue  # every key has the same digit: the pass would be the identity
-        total = 0
-        for b in range(_BUCKETS):
-            offsets[b] = total
-            total += counts[d, b]
-        for i in range(size):
-            k = keys[i]
-            b = (k >> shift) & mask
-            j = offsets[b]
-            offsets[b] = j + 1
-            keys_out[j] = k
-            vals_out[j] = vals[i]
-        keys, keys_out = keys_out, keys
-        vals, vals_out = vals_out, vals
+    keys, vals = _radix_passes(_sortable_keys(x), values.copy())
     return _keys_to_floats(keys), vals
 
 
