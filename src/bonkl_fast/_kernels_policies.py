@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from ._jit import jit
-from ._kernels_exact import EXP_UNDERFLOW, neumaier_add
+from ._kernels_exact import EXP_UNDERFLOW, excess, neumaier_add
 from ._kernels_kl import level_logs, level_term, level_term_near_one
 
 
@@ -102,21 +102,6 @@ def tilt_moments_many(d, mass, win, reward, gammas, centers, block_log_max, floo
 
 
 @jit
-def relative_entropy_term(x):
-    """Preconditions: x finite. ``x e^x - expm1(x) >= 0`` without cancellation near 0."""
-    if abs(x) < 0.25:
-        total = 0.0
-        power = x
-        factorial = 1.0
-        for k in range(2, 16):
-            power *= x
-            factorial *= k
-            total += (k - 1.0) * power / factorial
-        return total
-    return x * math.exp(x) - math.expm1(x)
-
-
-@jit
 def tilt_precise(d, mass, win, reward, gamma, shift):
     """Preconditions: as tilt_moments_many; gamma * (d - shift) <= 700 everywhere.
 
@@ -137,7 +122,7 @@ def tilt_precise(d, mass, win, reward, gamma, shift):
         u = gamma * (d[level] - shift)
         x = u - log_z
         w = mass[level] * math.exp(x)
-        acc[0], comp[0] = neumaier_add(acc[0], comp[0], mass[level] * relative_entropy_term(x))
+        acc[0], comp[0] = neumaier_add(acc[0], comp[0], mass[level] * excess(x))
         acc[1], comp[1] = neumaier_add(acc[1], comp[1], w * win[level])
         acc[2], comp[2] = neumaier_add(acc[2], comp[2], w * reward[level])
         acc[3], comp[3] = neumaier_add(acc[3], comp[3], w * u)
