@@ -127,3 +127,34 @@ def test_version_and_help():
     for command in ("reproduce", "kl"):
         result = bonkl(command, "--help")
         assert result.returncode == 0 and "examples:" in result.stdout
+
+
+def test_kl_from_csv_file_equals_library(tmp_path):
+    path = tmp_path / "answers.csv"
+    path.write_text("answer,prob,reward\nyes,0.6,1\nno,0.3,0\nmaybe,0.1,1\n")
+    result = bonkl("kl", "--file", str(path), "-n", "2,1000", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    p, r = [0.6, 0.3, 0.1], [1, 0, 1]
+    assert data["kl_exact"] == bk.kl_exact(p, r, [2, 1000]).tolist()
+    assert data["kl_estimate"] == bk.kl_estimate_expected(p, r, [2, 1000]).tolist()
+
+
+def test_kl_malformed_row_names_file_row_and_column(tmp_path):
+    path = tmp_path / "answers.csv"
+    path.write_text("prob,reward\n0.5,1\n0.5,high\n")
+    result = bonkl("kl", "--file", str(path))
+    assert result.returncode == 2
+    line = result.stderr.strip()
+    assert len(line.splitlines()) == 1 and "Traceback" not in line
+    assert "answers.csv" in line and "row 2" in line and "reward" in line
+
+
+def test_kl_missing_file_and_column(tmp_path):
+    result = bonkl("kl", "--file", str(tmp_path / "nope.csv"))
+    assert result.returncode == 2 and "nope.csv" in result.stderr
+    path = tmp_path / "d.csv"
+    path.write_text("p,reward\n1,0\n")
+    result = bonkl("kl", "--file", str(path))
+    assert result.returncode == 2 and "prob" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
