@@ -22,7 +22,10 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 def bonkl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "bonkl_fast.cli", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=600,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=600,
     )
 
 
@@ -92,7 +95,9 @@ def test_reproduce_reruns_over_its_own_files(reproduced):
 
 
 def test_kl_inline_json_equals_library():
-    result = bonkl("kl", "--probs", "0.5,0.3,0.2", "--rewards", "1,2,2", "-n", "1,4,16,1e6", "--json")
+    result = bonkl(
+        "kl", "--probs", "0.5,0.3,0.2", "--rewards", "1,2,2", "-n", "1,4,16,1e6", "--json"
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     ns = np.array([1, 4, 16, 1e6])

@@ -11,8 +11,7 @@ import pytest
 import bonkl_fast
 
 MODULES = sorted(
-    info.name
-    for info in pkgutil.walk_packages(bonkl_fast.__path__, prefix="bonkl_fast.")
+    info.name for info in pkgutil.walk_packages(bonkl_fast.__path__, prefix="bonkl_fast.")
 )
 
 

@@ -36,8 +36,8 @@ from .io import read_bank
 from .policies import (
     Frontier,
     frontier,
-    rewind_and_repeat,
     reward_tilt,
+    rewind_and_repeat,
     soft_best_of_n,
     tilt_for_kl,
     win_rate_tilt,

@@ -24,7 +24,17 @@ def pyplot():
     return plt
 
 
-COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#17becf")
+COLOURS = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#17becf",
+)
 BOUND_STYLE = {"color": "black", "linestyle": "--", "linewidth": 1.2, "zorder": 5}
 
 
@@ -51,7 +61,14 @@ def figure_kl_curves(curve_list, title: str, colour_of):
     for c in curve_list:
         col = colour_of(c.reference)
         ax.plot(c.ns, c.kl, color=col, linewidth=2, label=f"{c.reference.name}: exact")
-        ax.plot(c.ns, c.kl_estimate, color=col, linestyle=":", linewidth=1.5, label=f"{c.reference.name}: estimator")
+        ax.plot(
+            c.ns,
+            c.kl_estimate,
+            color=col,
+            linestyle=":",
+            linewidth=1.5,
+            label=f"{c.reference.name}: estimator",
+        )
     ax.set_xscale("log")
     top = max(float(c.kl.max()) for c in curve_list)
     ax.set_ylim(0, 1.35 * top)
@@ -68,23 +85,52 @@ def figure_win_rate(curve_list, colour_of):
         ax.plot(c.ns, c.win_rate, color=colour_of(c.reference), linewidth=2, label=c.reference.name)
     ax.set_xscale("log")
     ax.set_ylim(0.45, 1.01)
-    return _finish(fig, ax, "Best-of-n win rate against the reference (ties count 1/2)",
-                   "n (number of draws)", "win rate")
+    return _finish(
+        fig,
+        ax,
+        "Best-of-n win rate against the reference (ties count 1/2)",
+        "n (number of draws)",
+        "win rate",
+    )
 
 
 def figure_frontier(data: dict, name: str):
     """Win rate vs KL: best-of-n (exact and folklore x-axis), rewind-and-repeat, optimal tilt."""
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.8))
-    ax.plot(data["tilt_kl"], data["tilt_win"], color=colour(2), linewidth=2.5, label="win-rate tilt (optimal)")
-    ax.plot(data["bon_kl"], data["bon_win"], color=colour(0), marker="o", markersize=3, linewidth=2,
-            label="best-of-n, exact KL")
-    ax.plot(data["bon_kl_bound"], data["bon_win"], color=colour(0), linestyle="--", linewidth=1.5,
-            label="best-of-n, plotted at log n - (n-1)/n")
+    ax.plot(
+        data["tilt_kl"],
+        data["tilt_win"],
+        color=colour(2),
+        linewidth=2.5,
+        label="win-rate tilt (optimal)",
+    )
+    ax.plot(
+        data["bon_kl"],
+        data["bon_win"],
+        color=colour(0),
+        marker="o",
+        markersize=3,
+        linewidth=2,
+        label="best-of-n, exact KL",
+    )
+    ax.plot(
+        data["bon_kl_bound"],
+        data["bon_win"],
+        color=colour(0),
+        linestyle="--",
+        linewidth=1.5,
+        label="best-of-n, plotted at log n - (n-1)/n",
+    )
     ax.plot(data["rr_kl"], data["rr_win"], color=colour(1), linewidth=2, label="rewind-and-repeat")
     ax.set_xlim(0, 2.5 * float(max(data["bon_kl"].max(), data["tilt_kl"].max())))
-    return _finish(fig, ax, f"Win rate vs KL frontier ({name})", "KL(policy || reference) [nats]",
-                   "win rate against the reference")
+    return _finish(
+        fig,
+        ax,
+        f"Win rate vs KL frontier ({name})",
+        "KL(policy || reference) [nats]",
+        "win rate against the reference",
+    )
 
 
 def figure_monte_carlo(data: dict, name: str):
@@ -93,8 +139,16 @@ def figure_monte_carlo(data: dict, name: str):
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
     for ax, key, label in ((left, "kl", "KL [nats]"), (right, "win", "win rate")):
         ax.plot(data["ns_dense"], data[f"{key}_exact"], color=colour(0), linewidth=2, label="exact")
-        ax.errorbar(data["ns"], data[f"{key}_mc"], yerr=2 * data[f"{key}_se"], fmt="o", color=colour(3),
-                    markersize=4, capsize=3, label=f"Monte Carlo ({data['size']:,} draws, ±2 s.e.)")
+        ax.errorbar(
+            data["ns"],
+            data[f"{key}_mc"],
+            yerr=2 * data[f"{key}_se"],
+            fmt="o",
+            color=colour(3),
+            markersize=4,
+            capsize=3,
+            label=f"Monte Carlo ({data['size']:,} draws, ±2 s.e.)",
+        )
         ax.set_xscale("log")
         ax.set_xlabel("n (number of draws)")
         ax.set_ylabel(label)

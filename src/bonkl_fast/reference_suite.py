@@ -25,18 +25,24 @@ class Reference:
 
 def uniform(size: int) -> Reference:
     """Uniform over ``size`` outcomes with distinct rewards."""
-    return Reference(f"uniform L={size:g}", "uniform", np.full(size, 1.0 / size), np.arange(size, dtype=float))
+    return Reference(
+        f"uniform L={size:g}", "uniform", np.full(size, 1.0 / size), np.arange(size, dtype=float)
+    )
 
 
 def binary(top: float) -> Reference:
     """Two outcomes; the better one has mass ``top``."""
-    return Reference(f"binary top={top:g}", "binary", np.array([1.0 - top, top]), np.array([0.0, 1.0]))
+    return Reference(
+        f"binary top={top:g}", "binary", np.array([1.0 - top, top]), np.array([0.0, 1.0])
+    )
 
 
 def staircase(steps: int = 6) -> Reference:
     """``p_k ∝ 10^-k`` for reward k = 0..steps-1: each better outcome ten times rarer."""
     p = 10.0 ** -np.arange(steps, dtype=float)
-    return Reference(f"staircase 10^-k, K={steps}", "staircase", p / p.sum(), np.arange(steps, dtype=float))
+    return Reference(
+        f"staircase 10^-k, K={steps}", "staircase", p / p.sum(), np.arange(steps, dtype=float)
+    )
 
 
 def few_answers() -> Reference:
@@ -87,7 +93,15 @@ def n_grid(points: int = 121, n_max: float = 1e6) -> np.ndarray:
 
 
 TABLE_NS = np.array([1, 2, 4, 10, 100, 1e3, 1e4, 1e5, 1e6])
-TABLE_COLUMNS = ("reference", "n", "kl_exact", "kl_bound", "kl_estimate", "win_rate", "win_rate_bound")
+TABLE_COLUMNS = (
+    "reference",
+    "n",
+    "kl_exact",
+    "kl_bound",
+    "kl_estimate",
+    "win_rate",
+    "win_rate_bound",
+)
 
 
 def summary_rows(refs: list[Reference], ns=TABLE_NS) -> list[tuple]:
@@ -96,7 +110,17 @@ def summary_rows(refs: list[Reference], ns=TABLE_NS) -> list[tuple]:
     for ref in refs:
         c = curves(ref, ns)
         for i, n in enumerate(c.ns):
-            rows.append((ref.name, n, c.kl[i], c.kl_bound[i], c.kl_estimate[i], c.win_rate[i], c.win_rate_bound[i]))
+            rows.append(
+                (
+                    ref.name,
+                    n,
+                    c.kl[i],
+                    c.kl_bound[i],
+                    c.kl_estimate[i],
+                    c.win_rate[i],
+                    c.win_rate_bound[i],
+                )
+            )
     return rows
 
 
@@ -104,11 +128,20 @@ def format_table(rows: list[tuple], columns=TABLE_COLUMNS, markdown: bool = Fals
     """Fixed-width text (or markdown) table of ``rows``; floats with 6 significant digits."""
     cells = [[_cell(v) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(columns)]
+
     def line(items):
-        parts = [s.ljust(w) if i == 0 else s.rjust(w) for i, (s, w) in enumerate(zip(items, widths))]
+        parts = [
+            s.ljust(w) if i == 0 else s.rjust(w)
+            for i, (s, w) in enumerate(zip(items, widths, strict=True))
+        ]
         return ("| " + " | ".join(parts) + " |") if markdown else "  ".join(parts)
+
     out = [line(columns)]
-    out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|" if markdown else "  ".join("-" * w for w in widths))
+    out.append(
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+        if markdown
+        else "  ".join("-" * w for w in widths)
+    )
     out += [line(r) for r in cells]
     return "\n".join(out)
 
@@ -116,6 +149,8 @@ def format_table(rows: list[tuple], columns=TABLE_COLUMNS, markdown: bool = Fals
 def _cell(value) -> str:
     if isinstance(value, str):
         return value
-    if isinstance(value, (int, np.integer)) or (isinstance(value, float) and value.is_integer() and abs(value) < 1e7):
+    if isinstance(value, (int, np.integer)) or (
+        isinstance(value, float) and value.is_integer() and abs(value) < 1e7
+    ):
         return f"{value:g}" if abs(value) < 1e5 else f"{value:.0e}"
     return f"{value:.6g}"

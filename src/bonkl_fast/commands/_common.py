@@ -88,8 +88,13 @@ def new_command(subparsers, name: str, help_text: str, examples: str) -> argpars
         epilog="examples:\n" + examples,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
-                        help="show tracebacks on errors")
-    parser.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
-                        help="say more about what is done")
+    parser.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks on errors"
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="say more about what is done",
+    )
     return parser

@@ -5,7 +5,14 @@ from __future__ import annotations
 import json
 
 from .. import reference_suite as suite
-from ..exact import kl_bound, kl_estimate_expected, kl_exact, kl_saturation, win_rate, win_rate_bound
+from ..exact import (
+    kl_bound,
+    kl_estimate_expected,
+    kl_exact,
+    kl_saturation,
+    win_rate,
+    win_rate_bound,
+)
 from ._common import new_command, parse_float_list
 from ._distribution import add_distribution_flags, distribution_from_args
 
@@ -15,17 +22,34 @@ EXAMPLES = """\
   bonkl kl --file dist.json --prob-col p --reward-col score
 """
 
-COLUMNS = ("n", "kl_exact", "kl_bound", "kl_estimate", "kl_saturation", "win_rate", "win_rate_bound")
+COLUMNS = (
+    "n",
+    "kl_exact",
+    "kl_bound",
+    "kl_estimate",
+    "kl_saturation",
+    "win_rate",
+    "win_rate_bound",
+)
 
 
 def register(subparsers) -> None:
-    parser = new_command(subparsers, "kl",
-                         "Exact best-of-n KL and win rate of a discrete reference, next to the folklore values.",
-                         EXAMPLES)
+    parser = new_command(
+        subparsers,
+        "kl",
+        "Exact best-of-n KL and win rate of a discrete reference, next to the folklore values.",
+        EXAMPLES,
+    )
     add_distribution_flags(parser)
-    parser.add_argument("-n", dest="ns", default="1,2,4,8,16,64,256,1024,1e4,1e6",
-                        help="comma-separated n values, any real n >= 1 (default: 1,2,4,...,1e6)")
-    parser.add_argument("--normalize", action="store_true", help="divide probabilities by their sum")
+    parser.add_argument(
+        "-n",
+        dest="ns",
+        default="1,2,4,8,16,64,256,1024,1e4,1e6",
+        help="comma-separated n values, any real n >= 1 (default: 1,2,4,...,1e6)",
+    )
+    parser.add_argument(
+        "--normalize", action="store_true", help="divide probabilities by their sum"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=run)
 
@@ -52,7 +76,7 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
-        rows = list(zip(*(result[c] for c in COLUMNS)))
+        rows = list(zip(*(result[c] for c in COLUMNS), strict=True))
         print(suite.format_table(rows, COLUMNS))
     return 0
 

@@ -12,7 +12,15 @@ import numpy as np
 
 from .. import reference_suite as suite
 from ..exact import kl_bound, kl_divergence, kl_exact, win_rate, win_rate_vs_reference
-from ._common import CliError, add_output_flags, check_writable, new_command, record_output, say, write_text
+from ._common import (
+    CliError,
+    add_output_flags,
+    check_writable,
+    new_command,
+    record_output,
+    say,
+    write_text,
+)
 
 EXAMPLES = """\
   bonkl reproduce                      # tables and figures in ./bonkl-out
@@ -20,20 +28,39 @@ EXAMPLES = """\
   bonkl reproduce --no-figures         # just print the summary table
 """
 
-FIGURES = ("fig1_uniform_kl.png", "fig2_rare_top_kl.png", "fig3_win_rate.png",
-           "fig4_frontier.png", "fig5_monte_carlo.png")
+FIGURES = (
+    "fig1_uniform_kl.png",
+    "fig2_rare_top_kl.png",
+    "fig3_win_rate.png",
+    "fig4_frontier.png",
+    "fig5_monte_carlo.png",
+)
 TABLES = ("summary.csv", "summary.md", "frontier.csv", "monte_carlo.csv")
 FRONTIER_REFERENCE = suite.few_answers()
 
 
 def register(subparsers) -> None:
-    parser = new_command(subparsers, "reproduce",
-                         "Print the exact-vs-folklore KL table and write the figures and tables.", EXAMPLES)
-    parser.add_argument("--out", type=Path, default=Path("bonkl-out"),
-                        help="folder for figures and tables (default: ./bonkl-out)")
-    parser.add_argument("--no-figures", action="store_true", help="print the table only; write nothing")
-    parser.add_argument("--size", type=float, default=200_000,
-                        help="Monte Carlo draws per n for figure 5 (default: 2e5)")
+    parser = new_command(
+        subparsers,
+        "reproduce",
+        "Print the exact-vs-folklore KL table and write the figures and tables.",
+        EXAMPLES,
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("bonkl-out"),
+        help="folder for figures and tables (default: ./bonkl-out)",
+    )
+    parser.add_argument(
+        "--no-figures", action="store_true", help="print the table only; write nothing"
+    )
+    parser.add_argument(
+        "--size",
+        type=float,
+        default=200_000,
+        help="Monte Carlo draws per n for figure 5 (default: 2e5)",
+    )
     parser.add_argument("--seed", type=int, default=2026, help="seed of the Monte Carlo panel")
     add_output_flags(parser)
     parser.set_defaults(func=run)
@@ -83,12 +110,18 @@ def _write_figures(args, refs, out: Path) -> None:
 
     figs = {
         "fig1_uniform_kl.png": plotting.figure_kl_curves(
-            by_family("uniform"), "Uniform references: exact KL saturates at log L",
-            lambda ref: colour_of[ref.name]),
+            by_family("uniform"),
+            "Uniform references: exact KL saturates at log L",
+            lambda ref: colour_of[ref.name],
+        ),
         "fig2_rare_top_kl.png": plotting.figure_kl_curves(
-            by_family("binary", "staircase"), "Rare top outcome: exact KL vs the folklore formula",
-            lambda ref: colour_of[ref.name]),
-        "fig3_win_rate.png": plotting.figure_win_rate(list(curves.values()), lambda ref: colour_of[ref.name]),
+            by_family("binary", "staircase"),
+            "Rare top outcome: exact KL vs the folklore formula",
+            lambda ref: colour_of[ref.name],
+        ),
+        "fig3_win_rate.png": plotting.figure_win_rate(
+            list(curves.values()), lambda ref: colour_of[ref.name]
+        ),
     }
     frontier = frontier_data(FRONTIER_REFERENCE)
     figs["fig4_frontier.png"] = plotting.figure_frontier(frontier, FRONTIER_REFERENCE.name)
@@ -159,12 +192,23 @@ def _csv(columns, rows) -> str:
 
 
 def _frontier_csv(data: dict) -> str:
-    rows = [("best_of_n", n, k, w) for n, k, w in zip(data["ns"], data["bon_kl"], data["bon_win"])]
-    rows += [("rewind_and_repeat", a, k, w) for a, k, w in zip(data["alphas"], data["rr_kl"], data["rr_win"])]
-    rows += [("win_rate_tilt", b, k, w) for b, k, w in zip(data["betas"], data["tilt_kl"], data["tilt_win"])]
+    rows = [
+        ("best_of_n", n, k, w)
+        for n, k, w in zip(data["ns"], data["bon_kl"], data["bon_win"], strict=True)
+    ]
+    rows += [
+        ("rewind_and_repeat", a, k, w)
+        for a, k, w in zip(data["alphas"], data["rr_kl"], data["rr_win"], strict=True)
+    ]
+    rows += [
+        ("win_rate_tilt", b, k, w)
+        for b, k, w in zip(data["betas"], data["tilt_kl"], data["tilt_win"], strict=True)
+    ]
     return _csv(("policy", "parameter", "kl", "win_rate"), rows)
 
 
 def _monte_carlo_csv(data: dict) -> str:
-    rows = list(zip(data["ns"], data["kl_mc"], data["kl_se"], data["win_mc"], data["win_se"]))
+    rows = list(
+        zip(data["ns"], data["kl_mc"], data["kl_se"], data["win_mc"], data["win_se"], strict=True)
+    )
     return _csv(("n", "kl_mc", "kl_se", "win_mc", "win_se"), rows)
