@@ -534,3 +534,32 @@ def test_frontier_dominant_top_level_keeps_tiny_kl():
     assert bk.kl_saturation(probs, rewards) == pytest.approx(1e-100, rel=1e-12)
     with pytest.raises(ValueError, match="out of reach"):
         bk.tilt_for_kl(probs, rewards, 2e-100)
+
+
+def test_tilt_solves_bit_identical_whatever_the_thread_count():
+    """Parallel tilt sums run over fixed chunks merged in order: 1 thread == all threads."""
+    import dataclasses
+
+    import numba
+
+    rng = np.random.default_rng(11)
+    size = 60_000  # several parallel chunks of levels
+    p, r = rng.dirichlet(np.ones(size)), rng.normal(size=size)
+    ns = np.unique(np.round(np.logspace(0, 4, 20)))
+
+    def run():
+        f = frontier(p, r, ns)
+        betas = [tilt_for_kl(p, r, 2.5, kind=kind) for kind in ("win_rate", "reward")]
+        return f, betas
+
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        serial, serial_betas = run()
+    finally:
+        numba.set_num_threads(threads)
+    parallel, parallel_betas = run()
+    assert serial_betas == parallel_betas
+    for field in dataclasses.fields(serial):
+        a, b = getattr(serial, field.name), getattr(parallel, field.name)
+        np.testing.assert_array_equal(a, b, err_msg=field.name)

@@ -15,9 +15,9 @@ import math
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import jit, jit_parallel, prange
 from ._kernels_exact import EXP_UNDERFLOW, excess, neumaier_add
-from ._kernels_kl import level_logs, level_term, level_term_near_one
+from ._kernels_kl import SCATTER, level_logs, level_term, level_term_near_one
 
 
 @jit
@@ -53,32 +53,27 @@ def bon_summary_many(mass, cum, tail, reward, ns):
     return out
 
 
-@jit
-def tilt_moments_many(d, mass, win, reward, gammas, centers, block_log_max, floors):
-    """Preconditions: d ascending, d <= 0, d[-1] == 0; gammas >= 0; block_log_max[b]
-    = max log q over levels 256 b .. 256 b + 255.
+BLOCK = 256  # levels per register-accumulated block (block_log_max has one entry per block)
+TILT_CHUNK = 32 * BLOCK  # levels per parallel chunk: fixed, so results ignore the thread count
 
-    One pass for all gammas, weights ``q exp(u)`` with ``u = gamma * d <= 0``.
-    Returns rows ``(Z, sum q e^u (u - c), sum q e^u (u - c)^2, sum q e^u win,
-    sum q e^u reward, sum q e^u (u - c)^3)`` per gamma, ``c`` the given centre. Levels are taken in
-    blocks of 256 with plain register accumulators (rounding error at most
-    256 ulps of the block's absolute sum, about 1e-16 relative in practice);
-    block sums are added with Neumaier. A block whose largest possible weight
-    ``max q * exp(gamma * d_last)`` is below ``exp(floors[j])`` is skipped (the
-    caller sets the floor so that all skipped terms together stay below 1e-20
-    of the result).
+
+@jit
+def tilt_moments_chunk(d, mass, win, reward, gammas, centers, block_log_max, floors, lo, hi, out):
+    """Preconditions: as tilt_moments_many; lo a multiple of BLOCK, out (2, 6, m) zeroed.
+
+    Adds levels ``lo .. hi - 1`` into ``out`` (Neumaier sums and their compensations).
+    Levels are taken in blocks of BLOCK with plain register accumulators; a block
+    whose largest possible weight ``max q * exp(gamma * d_last)`` is below
+    ``exp(floors[j])`` is skipped (d ascending: so is every weight in it).
     """
-    m = gammas.shape[0]
-    size = mass.shape[0]
-    acc = np.zeros((6, m))
-    comp = np.zeros((6, m))
-    for first in range(0, size, 256):
-        last = min(first + 256, size)
-        for j in range(m):
+    acc, comp = out[0], out[1]
+    for first in range(lo, hi, BLOCK):
+        last = min(first + BLOCK, hi)
+        for j in range(gammas.shape[0]):
             gamma = gammas[j]
             center = centers[j]
-            if block_log_max[first // 256] + gamma * d[last - 1] < floors[j]:
-                continue  # d ascending: every weight of the block is negligible
+            if block_log_max[first // BLOCK] + gamma * d[last - 1] < floors[j]:
+                continue
             z, dev1, dev2, w_sum, r_sum, dev3 = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
             for level in range(first, last):
                 u = gamma * d[level]
@@ -98,6 +93,63 @@ def tilt_moments_many(d, mass, win, reward, gammas, centers, block_log_max, floo
             acc[3, j], comp[3, j] = neumaier_add(acc[3, j], comp[3, j], w_sum)
             acc[4, j], comp[4, j] = neumaier_add(acc[4, j], comp[4, j], r_sum)
             acc[5, j], comp[5, j] = neumaier_add(acc[5, j], comp[5, j], dev3)
+
+
+@jit_parallel
+def tilt_moments_chunks(d, mass, win, reward, gammas, centers, block_log_max, floors):
+    """Preconditions: as tilt_moments_many. Per-chunk sums (chunks, 2, 6, m), in parallel."""
+    size = mass.shape[0]
+    chunks = (size + TILT_CHUNK - 1) // TILT_CHUNK
+    parts = np.zeros((chunks, 2, 6, gammas.shape[0]))
+    stride = SCATTER if chunks % SCATTER else 1
+    for i in prange(chunks):
+        # scattered order: for large gamma whole runs of low chunks are skipped, and
+        # prange hands each thread a contiguous block of i
+        chunk = (i * stride) % chunks
+        lo = chunk * TILT_CHUNK
+        hi = min(lo + TILT_CHUNK, size)
+        tilt_moments_chunk(
+            d, mass, win, reward, gammas, centers, block_log_max, floors, lo, hi, parts[chunk]
+        )
+    return parts
+
+
+@jit
+def tilt_moments_many(d, mass, win, reward, gammas, centers, block_log_max, floors):
+    """Preconditions: d ascending, d <= 0, d[-1] == 0; gammas >= 0; block_log_max[b]
+    = max log q over levels BLOCK b .. BLOCK b + BLOCK - 1.
+
+    One pass for all gammas, weights ``q exp(u)`` with ``u = gamma * d <= 0``.
+    Returns rows ``(Z, sum q e^u (u - c), sum q e^u (u - c)^2, sum q e^u win,
+    sum q e^u reward, sum q e^u (u - c)^3)`` per gamma, ``c`` the given centre.
+    Fixed chunks of TILT_CHUNK levels are summed in parallel (blocks of BLOCK
+    with register accumulators, rounding error at most BLOCK ulps of the block's
+    absolute sum, about 1e-16 relative in practice; block sums added with
+    Neumaier), then merged serially in chunk order: the result does not depend
+    on the thread count. Blocks whose weights are all below ``exp(floors[j])``
+    are skipped (the caller sets the floor so that all skipped terms together
+    stay below 1e-20 of the result).
+    """
+    m = gammas.shape[0]
+    size = mass.shape[0]
+    if size <= TILT_CHUNK:  # one chunk: a parallel launch costs more than it saves
+        parts = np.zeros((1, 2, 6, m))
+        tilt_moments_chunk(
+            d, mass, win, reward, gammas, centers, block_log_max, floors, 0, size, parts[0]
+        )
+    else:
+        parts = tilt_moments_chunks(d, mass, win, reward, gammas, centers, block_log_max, floors)
+    acc = np.zeros((6, m))
+    comp = np.zeros((6, m))
+    for chunk in range(parts.shape[0]):
+        for row in range(6):
+            for j in range(m):
+                acc[row, j], comp[row, j] = neumaier_add(
+                    acc[row, j], comp[row, j], parts[chunk, 0, row, j]
+                )
+                acc[row, j], comp[row, j] = neumaier_add(
+                    acc[row, j], comp[row, j], parts[chunk, 1, row, j]
+                )
     return acc + comp
 
 

@@ -60,7 +60,7 @@ class _Tilt:
     mean_d: float
     var_d: float
     log_total: float  # log(sum q): the reference is q / sum q, sum q = 1 only to rounding
-    block_log_max: np.ndarray  # max log q per block of 256 levels (for skipping in the kernel)
+    block_log_max: np.ndarray  # max log q per block of kern.BLOCK levels (skipping)
 
     @classmethod
     def build(cls, levels: Levels, kind: str) -> _Tilt:
@@ -76,7 +76,7 @@ class _Tilt:
         mean_d = float(np.sum(q * d))
         var_d = float(np.sum(q * (d - mean_d) ** 2))
         log_total = math.log(math.fsum(q))
-        block_log_max = np.log(np.maximum.reduceat(q, np.arange(0, q.size, 256)))
+        block_log_max = np.log(np.maximum.reduceat(q, np.arange(0, q.size, kern.BLOCK)))
         return cls(
             d, span, q, _win_scores(levels), levels.reward, mean_d, var_d, log_total, block_log_max
         )
