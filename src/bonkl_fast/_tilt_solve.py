@@ -100,6 +100,44 @@ def _solve_gammas(tilt: _Tilt, targets: np.ndarray) -> dict:
     return out
 
 
+def _hermite_start(grid: dict, hi_idx, y0, y1, lo_t, hi_t, goal_y):
+    """log gamma at log KL = goal_y, interpolated between bracketing grid points.
+
+    With ``g(t) = log KL``: ``g' = Var u / KL``, ``g'' = (2 Var u + k3) / KL - g'^2``,
+    so the inverse ``t(y)`` has ``t' = 1 / g'`` and ``t'' = -g'' / g'^3`` at both ends:
+    quintic Hermite (error O(h^6)); falls back to cubic, then linear, if it leaves
+    the bracket.
+    """
+    h = y1 - y0
+    s = (goal_y - y0) / h
+    ends = []
+    for idx in (hi_idx - 1, hi_idx):
+        kl = np.maximum(grid["kl"][idx], 1e-300)
+        g1 = np.maximum(grid["var_u"][idx], 1e-300) / kl
+        g2 = (2 * grid["var_u"][idx] + grid["skew_u"][idx]) / kl - g1**2
+        ends.append((h / g1, -(h**2) * g2 / g1**3))
+    (d0, c0), (d1, c1) = ends
+    cubic = (
+        (2 * s**3 - 3 * s**2 + 1) * lo_t
+        + (s**3 - 2 * s**2 + s) * d0
+        + (-2 * s**3 + 3 * s**2) * hi_t
+        + (s**3 - s**2) * d1
+    )
+    s3, s4, s5 = s**3, s**4, s**5
+    quintic = (
+        (1 - 10 * s3 + 15 * s4 - 6 * s5) * lo_t
+        + (s - 6 * s3 + 8 * s4 - 3 * s5) * d0
+        + (0.5 * s**2 - 1.5 * s3 + 1.5 * s4 - 0.5 * s5) * c0
+        + (0.5 * s3 - s4 + 0.5 * s5) * c1
+        + (-4 * s3 + 7 * s4 - 3 * s5) * d1
+        + (10 * s3 - 15 * s4 + 6 * s5) * hi_t
+    )
+    linear = lo_t + s * (hi_t - lo_t)
+    with np.errstate(invalid="ignore"):
+        cubic = np.where((cubic > lo_t) & (cubic < hi_t), cubic, linear)
+        return np.where((quintic > lo_t) & (quintic < hi_t), quintic, cubic)
+
+
 def _solve_gammas_grid(tilt: _Tilt, targets: np.ndarray) -> dict:
     """Grid bracketing, Hermite start and Halley passes for all targets at once."""
     saturation = -math.log(tilt.mass[-1])
@@ -111,18 +149,7 @@ def _solve_gammas_grid(tilt: _Tilt, targets: np.ndarray) -> dict:
         raise ValueError(f"kl = {bad!r} cannot be reached by the tilt in float64 arithmetic")
     lo_t, hi_t = ts[hi_idx - 1], ts[hi_idx]
     y0, y1 = np.log(np.maximum(kl_grid[hi_idx - 1], 1e-300)), np.log(kl_grid[hi_idx])
-    slope0 = grid["kl"][hi_idx - 1] / np.maximum(grid["var_u"][hi_idx - 1], 1e-300)
-    slope1 = grid["kl"][hi_idx] / np.maximum(grid["var_u"][hi_idx], 1e-300)
-    # cubic Hermite of t as a function of y = log KL (dt/dy = KL / var u)
-    h = y1 - y0
-    s = (np.log(targets) - y0) / h
-    t = (
-        (2 * s**3 - 3 * s**2 + 1) * lo_t
-        + (s**3 - 2 * s**2 + s) * h * slope0
-        + (-2 * s**3 + 3 * s**2) * hi_t
-        + (s**3 - s**2) * h * slope1
-    )
-    t = np.where((t > lo_t) & (t < hi_t), t, lo_t + s * (hi_t - lo_t))
+    t = _hermite_start(grid, hi_idx, y0, y1, lo_t, hi_t, np.log(targets))
     mean_d = np.interp(t, ts, grid["mean_u"] / np.exp(ts))
     out = {k: np.zeros(targets.size) for k in ("gamma", "kl", "win", "reward")}
     trusted = np.zeros(targets.size, dtype=bool)  # fast one-pass value accurate to the tolerance
