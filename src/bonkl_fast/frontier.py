@@ -20,6 +20,44 @@ __all__ = ["frontier", "Frontier"]
 # ------------------------------------------------------- rewind-and-repeat summaries
 
 
+def _excess(u):
+    """``u e^u - expm1(u) >= 0`` elementwise (series near 0; 1 at u = -inf)."""
+    u = np.asarray(u, dtype=float)
+    small = np.abs(u) < 0.1
+    with np.errstate(invalid="ignore", over="ignore"):
+        out = np.where(np.isneginf(u), 1.0, u * np.exp(u) - np.expm1(u))
+    term = np.where(small, u, 0.0)
+    total = np.zeros_like(term)
+    factorial = 1.0
+    for k in range(2, 14):
+        term = term * np.where(small, u, 0.0)
+        factorial *= k
+        total += (k - 1.0) / factorial * term
+    return np.where(small, total, out)
+
+
+def _rewind_kl(levels: Levels, b, rejected_in_level, accepted):
+    """KL of rewind-and-repeat whose boundary level ``b`` rejects mass ``rejected_in_level``
+    and accepts ``accepted`` (the two add up to ``q_b``).
+
+    Written as ``sum_y p_y excess(log(pi_y / p_y))`` (non-negative terms, no
+    cancellation near alpha = 1): ``S_b excess(-log alpha) + q_b excess(log(t / alpha))
+    + G_b``, with ``t`` the boundary level's acceptance and ``G_b`` the mass below
+    it (all rejected). Where alpha > 1/2 the logs come from the rejected mass
+    ``1 - alpha = G_b + rejected_in_level`` (forward sums, accurate near alpha = 1),
+    elsewhere from ``alpha = S_b + accepted``.
+    """
+    q_b, s_b = levels.mass[b], levels.tail[b]
+    below = levels.cum[b] - q_b
+    rejected = below + rejected_in_level
+    alpha = s_b + accepted
+    near_one = rejected < 0.5
+    with np.errstate(divide="ignore"):
+        log_alpha = np.where(near_one, np.log1p(-np.minimum(rejected, 0.5)), np.log(alpha))
+        log_t = np.where(near_one, np.log1p(-rejected_in_level / q_b), np.log(accepted / q_b))
+    return s_b * _excess(-log_alpha) + q_b * _excess(log_t - log_alpha) + below
+
+
 def _rewind_summary(levels: Levels, alphas: np.ndarray, suffix: dict):
     """KL, win rate and expected reward of rewind-and-repeat for each alpha (vectorized)."""
     size = levels.mass.shape[0]
@@ -27,10 +65,7 @@ def _rewind_summary(levels: Levels, alphas: np.ndarray, suffix: dict):
     b = size - above
     s_b = levels.tail[b]
     accepted = alphas - s_b  # mass taken from the boundary level, in (0, q_b]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kl = (s_b / alphas) * -np.log(alphas) + (accepted / alphas) * np.log(
-            accepted / (levels.mass[b] * alphas)
-        )
+    kl = _rewind_kl(levels, b, np.maximum(levels.mass[b] - accepted, 0.0), accepted)
     win = (suffix["win"][b] + accepted * _win_scores(levels)[b]) / alphas
     reward = (suffix["reward"][b] + accepted * levels.reward[b]) / alphas
     full = alphas >= 1.0
@@ -50,7 +85,12 @@ def _suffix_sums(levels: Levels) -> dict:
 
 
 def _rewind_alpha_for_kl(levels: Levels, kl: float) -> float:
-    """alpha in [p_top, 1] whose rewind-and-repeat KL equals ``kl`` (< log 1/p_top)."""
+    """alpha in [p_top, 1] whose rewind-and-repeat KL equals ``kl`` (< log 1/p_top).
+
+    Solved for the mass rejected inside the boundary level (not for alpha), so
+    targets down to the smallest KL a float can hold are met: near alpha = 1 the
+    rejected mass is resolved where ``1 - alpha`` is not.
+    """
     if kl <= 0.0:
         return 1.0
     size = levels.mass.shape[0]
@@ -58,22 +98,17 @@ def _rewind_alpha_for_kl(levels: Levels, kl: float) -> float:
     b = size - int(np.searchsorted(levels.tail[::-1], math.exp(-kl), side="left"))
     s_b, q_b = float(levels.tail[b]), float(levels.mass[b])
 
-    def excess(alpha):
-        accepted = alpha - s_b
-        value = (s_b / alpha) * -math.log(alpha)
-        if accepted > 0.0:
-            value += (accepted / alpha) * math.log(accepted / (q_b * alpha))
-        return value - kl
+    def excess(rejected_in_level):
+        return float(_rewind_kl(levels, b, rejected_in_level, q_b - rejected_in_level)) - kl
 
-    hi = min(s_b + q_b, 1.0)
-    lo = s_b
-    if excess(hi) >= 0.0:
-        return hi
-    if lo <= 0.0 or excess(lo) <= 0.0:
-        return lo
+    if excess(0.0) >= 0.0:
+        return min(s_b + q_b, 1.0)
+    if excess(q_b) <= 0.0:
+        return s_b
     from scipy.optimize import brentq  # imported here: scipy.optimize adds 0.3 s to import time
 
-    return brentq(excess, lo, hi, xtol=1e-300, rtol=4 * _EPS, maxiter=400)
+    rejected = brentq(excess, 0.0, q_b, xtol=1e-300, rtol=4 * _EPS, maxiter=400)
+    return s_b + (q_b - rejected)
 
 
 # ------------------------------------------------------------------------ frontier
