@@ -1,6 +1,6 @@
 """Exact best-of-n KL and win rate, chunked and parallel (Numba kernels, MATH §2, §5).
 
-:func:`kl_win_sorted` takes the outcomes sorted by reward and merges levels
+:func:`kl_win_serial` and :func:`kl_win_parallel` take the outcomes sorted by reward and merge levels
 chunk by chunk (no array of size K): per chunk ``mass`` (q > 0), ``cum`` (F)
 and ``tail`` (S = 1 - F), levels ascending. Each chunk sums the per-level
 terms :func:`level_term` (n >= 2) or :func:`level_term_near_one` (n < 2), also
@@ -279,18 +279,23 @@ def kl_win_sorted_chunks(rewards_sorted, probs_sorted, ns, bounds):
 
 
 @jit
-def kl_win_sorted(rewards_sorted, probs_sorted, ns):
+def kl_win_serial(rewards_sorted, probs_sorted, ns):
     """Preconditions: rewards ascending, probs >= 0 summing to 1, ns ascending >= 1.
 
-    (KL, W) per n straight from the sorted outcomes (see kl_win_sorted_chunks);
-    a single chunk runs serially (a parallel launch costs more than it saves).
+    (KL, W) per n in one chunk, serially: for K <= CHUNK, where a parallel launch
+    costs more than it saves (and compiling the parallel kernel is not needed).
     """
-    size = rewards_sorted.shape[0]
-    chunks = (size + CHUNK - 1) // CHUNK
+    parts = np.zeros((1, 4, ns.shape[0]))
+    mass, cum, tail = chunk_levels(
+        rewards_sorted, probs_sorted, 0, rewards_sorted.shape[0], 0.0, 0.0, 0.0, 0.0
+    )
+    chunk_terms(mass, cum, tail, 0.0, -math.inf, ns, parts[0])
+    return merge_parts(parts)
+
+
+@jit
+def kl_win_parallel(rewards_sorted, probs_sorted, ns):
+    """Preconditions: as kl_win_serial. (KL, W) per n over chunks of CHUNK levels in parallel."""
+    chunks = (rewards_sorted.shape[0] + CHUNK - 1) // CHUNK
     bounds = chunk_bounds(rewards_sorted, chunks)
-    if chunks == 1:
-        parts = np.zeros((1, 4, ns.shape[0]))
-        mass, cum, tail = chunk_levels(rewards_sorted, probs_sorted, 0, size, 0.0, 0.0, 0.0, 0.0)
-        chunk_terms(mass, cum, tail, 0.0, -math.inf, ns, parts[0])
-        return merge_parts(parts)
     return merge_parts(kl_win_sorted_chunks(rewards_sorted, probs_sorted, ns, bounds))

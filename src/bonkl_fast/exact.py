@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _kernels_exact as kern
 from ._kernels_estimate import estimate_expected_many
-from ._kernels_kl import kl_win_sorted
+from ._kernels_kl import CHUNK, kl_win_parallel, kl_win_serial
 from ._levels import Levels, prepare_levels, prepare_sorted
 from ._validate import as_n, as_probs, as_vector
 
@@ -46,6 +46,13 @@ def _over_unique_n(levels, n, kernel_call, *, value_at_one):
         rest = kernel_call(levels, ns[1:]) if ns.size > 1 else np.empty(0)
         values = np.concatenate(([value_at_one], rest))
     return _shape_result(values[inverse], shape, is_scalar)
+
+
+def _kl_win(rewards_sorted, probs_sorted, ns):
+    """(KL, W) per n; small references never compile or launch the parallel kernel."""
+    if rewards_sorted.shape[0] <= CHUNK:
+        return kl_win_serial(rewards_sorted, probs_sorted, ns)
+    return kl_win_parallel(rewards_sorted, probs_sorted, ns)
 
 
 def bon_pmf(
@@ -134,7 +141,7 @@ def kl_exact(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool 
     array([0.      , 1.361097, 2.302585])
     """
     outcomes = prepare_sorted(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
-    return _over_unique_n(outcomes, n, lambda rp, ns: kl_win_sorted(*rp, ns)[0], value_at_one=0.0)
+    return _over_unique_n(outcomes, n, lambda rp, ns: _kl_win(*rp, ns)[0], value_at_one=0.0)
 
 
 def win_rate(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool = False):
@@ -149,7 +156,7 @@ def win_rate(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool 
     array([0.5    , 0.625  , 0.71875])
     """
     outcomes = prepare_sorted(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
-    return _over_unique_n(outcomes, n, lambda rp, ns: kl_win_sorted(*rp, ns)[1], value_at_one=0.5)
+    return _over_unique_n(outcomes, n, lambda rp, ns: _kl_win(*rp, ns)[1], value_at_one=0.5)
 
 
 def kl_estimate_expected(
