@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernels_policies as kern
+from ._kernels_levels import compensated_sum
 from ._levels import Levels
 
 _EPS = np.finfo(np.float64).eps
@@ -75,7 +76,7 @@ class _Tilt:
         d = -gap / span if span > 0 else np.zeros_like(gap)
         mean_d = float(np.sum(q * d))
         var_d = float(np.sum(q * (d - mean_d) ** 2))
-        log_total = math.log(math.fsum(q))
+        log_total = math.log(compensated_sum(q))
         block_log_max = np.log(np.maximum.reduceat(q, np.arange(0, q.size, kern.BLOCK)))
         return cls(
             d, span, q, _win_scores(levels), levels.reward, mean_d, var_d, log_total, block_log_max
