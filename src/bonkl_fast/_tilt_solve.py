@@ -16,7 +16,7 @@ from ._policy_levels import _EPS, _as_scalar, _Tilt
 __all__ = ["tilt_for_kl"]
 
 _KL_RTOL = 1e-11  # tilt solves stop when |KL - target| <= _KL_RTOL * target
-_REFINE_JUMP = 0.5  # bracketing grid: split intervals where log KL grows by more
+_REFINE_JUMP = 0.75  # bracketing grid: split intervals where log KL grows by more
 _REFINE_ROUNDS = 6
 
 
