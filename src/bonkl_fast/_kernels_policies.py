@@ -66,34 +66,53 @@ TAYLOR_SPAN = 0.05
 @jit
 def block_weights(d, mass, first, last, gamma, out):
     """Preconditions: d ascending. ``out[i] = q exp(gamma d)`` for levels first .. last - 1."""
-    top = gamma * d[last - 1]
-    if top > -700.0 and gamma * (d[last - 1] - d[first]) <= TAYLOR_SPAN:
+    d_block = d[first:last]  # views indexed from 0 by the loop variable: the loops vectorise
+    q_block = mass[first:last]
+    d_top = d_block[-1]
+    top = gamma * d_top
+    if top > -700.0 and gamma * (d_top - d_block[0]) <= TAYLOR_SPAN:
         base = math.exp(top)
-        for level in range(first, last):
-            x = gamma * (d[level] - d[last - 1])  # in [-TAYLOR_SPAN, 0]
+        for i in range(d_block.shape[0]):
+            x = gamma * (d_block[i] - d_top)  # in [-TAYLOR_SPAN, 0]
             p = 1.0 / 40320 + x * (1.0 / 362880)
             p = 1.0 / 720 + x * (1.0 / 5040 + x * p)
             p = 1.0 / 24 + x * (1.0 / 120 + x * p)
             p = 1.0 + x * (1.0 + x * (0.5 + x * (1.0 / 6 + x * p)))
-            out[level - first] = mass[level] * (base * p)
+            out[i] = q_block[i] * (base * p)
     else:
-        for level in range(first, last):
-            out[level - first] = mass[level] * math.exp(gamma * d[level])
+        for i in range(d_block.shape[0]):
+            out[i] = q_block[i] * math.exp(gamma * d_block[i])
 
 
 @jit(inline="always")
-def add_level(lanes, lane, weights, first, level, gamma, center, d, win, reward):
-    """Adds level ``level`` (weight ``weights[level - first]``) into lane ``lane``."""
-    e = weights[level - first]
-    dev = gamma * d[level] - center
+def add_level(lanes, lane, e, dev, win, reward):
+    """Adds one level (weight ``e``, centred exponent ``dev``) into lane ``lane``."""
     e_dev = e * dev
     e_dev2 = e_dev * dev
     lanes[0, lane] += e
     lanes[1, lane] += e_dev
     lanes[2, lane] += e_dev2
-    lanes[3, lane] += e * win[level]
-    lanes[4, lane] += e * reward[level]
+    lanes[3, lane] += e * win
+    lanes[4, lane] += e * reward
     lanes[5, lane] += e_dev2 * dev
+
+
+@jit
+def block_moments(weights, d, win, reward, gamma, center, lanes):
+    """Preconditions: views of one block's levels, indexed from 0 (so the loops vectorise).
+
+    Sums ``e, e dev, e dev^2, e win, e reward, e dev^3`` (``dev = gamma d - center``)
+    in 4 interleaved lanes: full groups of 4 (fixed trip count), then the tail.
+    """
+    lanes[:] = 0.0
+    count = d.shape[0]
+    full = count // 4 * 4
+    for group in range(0, full, 4):
+        for lane in range(4):
+            i = group + lane
+            add_level(lanes, lane, weights[i], gamma * d[i] - center, win[i], reward[i])
+    for i in range(full, count):
+        add_level(lanes, i - full, weights[i], gamma * d[i] - center, win[i], reward[i])
 
 
 @jit
@@ -101,8 +120,7 @@ def tilt_moments_chunk(d, mass, win, reward, gammas, centers, block_log_max, flo
     """Preconditions: as tilt_moments_many; lo a multiple of BLOCK, out (2, 6, m) zeroed.
 
     Adds levels ``lo .. hi - 1`` into ``out`` (Neumaier sums and their compensations).
-    Levels are taken in blocks of BLOCK, summed in 4 interleaved lanes of plain
-    accumulators (fixed order); a block whose largest possible weight
+    Levels are taken in blocks of BLOCK (block_moments); a block whose largest possible weight
     ``max q * exp(gamma * d_last)`` is below ``exp(floors[j])`` is skipped (d
     ascending: so is every weight in it).
     """
@@ -115,17 +133,15 @@ def tilt_moments_chunk(d, mass, win, reward, gammas, centers, block_log_max, flo
             if block_log_max[first // BLOCK] + gamma * d[last - 1] < floors[j]:
                 continue
             block_weights(d, mass, first, last, gamma, weights)
-            lanes[:] = 0.0
-            full = first + (last - first) // 4 * 4  # fixed trip count 4: the lanes vectorise
-            for group in range(first, full, 4):
-                for lane in range(4):
-                    add_level(
-                        lanes, lane, weights, first, group + lane, gamma, centers[j], d, win, reward
-                    )
-            for level in range(full, last):
-                add_level(
-                    lanes, level - full, weights, first, level, gamma, centers[j], d, win, reward
-                )
+            block_moments(
+                weights[: last - first],
+                d[first:last],
+                win[first:last],
+                reward[first:last],
+                gamma,
+                centers[j],
+                lanes,
+            )
             for row in range(6):
                 block = (lanes[row, 0] + lanes[row, 1]) + (lanes[row, 2] + lanes[row, 3])
                 out[0, row, j], out[1, row, j] = neumaier_add(out[0, row, j], out[1, row, j], block)
