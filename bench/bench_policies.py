@@ -46,7 +46,7 @@ def machine_line():
         pass
     return (
         f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"numpy {np.__version__}, numba {numba.__version__}"
+        f"numpy {np.__version__}, numba {numba.__version__} ({numba.get_num_threads()} threads)"
     )
 
 
