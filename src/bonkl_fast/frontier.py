@@ -8,6 +8,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from . import _kernels_policies as kern
+from ._kernels_exact import excess as excess_term
 from ._levels import Levels, prepare_levels
 from ._policy_levels import _EPS, _Tilt, _win_scores
 from ._tilt_solve import _tilts_at
@@ -98,8 +99,20 @@ def _rewind_alpha_for_kl(levels: Levels, kl: float) -> float:
     b = size - int(np.searchsorted(levels.tail[::-1], math.exp(-kl), side="left"))
     s_b, q_b = float(levels.tail[b]), float(levels.mass[b])
 
-    def excess(rejected_in_level):
-        return float(_rewind_kl(levels, b, rejected_in_level, q_b - rejected_in_level)) - kl
+    below = float(levels.cum[b]) - q_b
+
+    def excess(rejected_in_level):  # scalar _rewind_kl (brentq calls it ~50 times)
+        rejected = below + rejected_in_level
+        accepted = q_b - rejected_in_level
+        if accepted <= 0.0:
+            log_t = -math.inf  # the whole boundary level is rejected
+        elif rejected < 0.5:
+            log_t = math.log1p(-rejected_in_level / q_b)
+        else:
+            log_t = math.log(accepted / q_b)
+        log_alpha = math.log1p(-rejected) if rejected < 0.5 else math.log(s_b + accepted)
+        level = 1.0 if log_t == -math.inf else excess_term(log_t - log_alpha)
+        return s_b * excess_term(-log_alpha) + q_b * level + below - kl
 
     if excess(0.0) >= 0.0:
         return min(s_b + q_b, 1.0)
