@@ -46,10 +46,12 @@ def machine_line() -> str:
                 break
     except OSError:
         pass
-    return (f"{cpu}, {os.cpu_count()} cores, numba threads {numba.get_num_threads()}, "
-            f"Python {platform.python_version()}, NumPy {np.__version__}, "
-            f"Numba {numba.__version__}, pandas {pandas.__version__}, SciPy {scipy.__version__}, "
-            f"{platform.system()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, numba threads {numba.get_num_threads()}, "
+        f"Python {platform.python_version()}, NumPy {np.__version__}, "
+        f"Numba {numba.__version__}, pandas {pandas.__version__}, SciPy {scipy.__version__}, "
+        f"{platform.system()}"
+    )
 
 
 def make_bank(prompts: int, samples: int, seed: int):
@@ -90,8 +92,9 @@ def pandas_curves(frame, ns):
             eps = np.exp(lp)
             a = np.exp(n * np.log1p(-eps))
             b = -np.expm1(n * np.log1p(-eps))
-            est_terms = (a * (np.log(n) + (n - 1) * np.log1p(-eps) - (n - 1) / n)
-                         + np.where(b > 0, b * np.log(b / eps), 0.0))
+            est_terms = a * (np.log(n) + (n - 1) * np.log1p(-eps) - (n - 1) / n) + np.where(
+                b > 0, b * np.log(b / eps), 0.0
+            )
 
             def u(x):
                 return np.where(x >= n, np.exp(log_binom(x, n) - log_binom(size - 1, n)), 0.0)
@@ -141,6 +144,7 @@ def child(method: str, data: Path, ns, repeats: int, prompts: int | None) -> dic
 
         def run():
             return pandas_curves(frame, ns)
+
     reset = reset_peak()
     base = rss_now()
     times, cpu = [], []
@@ -150,9 +154,14 @@ def child(method: str, data: Path, ns, repeats: int, prompts: int | None) -> dic
         times.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
     peak = peak_rss() if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"rows": int(rewards.shape[0]), "prompts": int(np.unique(groups).shape[0]),
-            "median_s": float(np.median(times)), "times": times, "cpu_s": float(np.median(cpu)),
-            "peak_extra_mb": max(peak - base, 0) / 2**20}
+    return {
+        "rows": int(rewards.shape[0]),
+        "prompts": int(np.unique(groups).shape[0]),
+        "median_s": float(np.median(times)),
+        "times": times,
+        "cpu_s": float(np.median(cpu)),
+        "peak_extra_mb": max(peak - base, 0) / 2**20,
+    }
 
 
 def reset_peak() -> bool:
@@ -174,8 +183,18 @@ def peak_rss() -> int:
 
 
 def run_child(method, data, ns, repeats, prompts=None) -> dict:
-    command = [sys.executable, __file__, "--child", method, "--data", str(data),
-               "--ns", ",".join(map(str, ns)), "--repeats", str(repeats)]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        method,
+        "--data",
+        str(data),
+        "--ns",
+        ",".join(map(str, ns)),
+        "--repeats",
+        str(repeats),
+    ]
     if prompts is not None:
         command += ["--prompts", str(prompts)]
     out = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -213,12 +232,14 @@ def case(label, prompts, samples, ns, pandas_prompts, repeats, seed, rows_out):
     cpu_ratio = (slow["cpu_s"] / slow["rows"]) / (fast["cpu_s"] / fast["rows"])
     rows_out.append(
         f"| {label} | {len(ns)} | bonkl_fast | {fast['rows']:,} | {fast['median_s']:.2f} | "
-        f"{fast['cpu_s']:.2f} | {rate_fast:,.0f} | {fast['peak_extra_mb']:,.0f} | |")
+        f"{fast['cpu_s']:.2f} | {rate_fast:,.0f} | {fast['peak_extra_mb']:,.0f} | |"
+    )
     rows_out.append(
         f"| {label} | {len(ns)} | pandas+gammaln ({slow['prompts']:,} prompts) | "
         f"{slow['rows']:,} | {slow['median_s']:.2f} | {slow['cpu_s']:.2f} | {rate_slow:,.0f} | "
         f"{slow['peak_extra_mb']:,.0f} | **{rate_fast / rate_slow:,.0f}x** wall per row, "
-        f"{cpu_ratio:,.0f}x CPU per row (max abs diff {diff:.1e}) |")
+        f"{cpu_ratio:,.0f}x CPU per row (max abs diff {diff:.1e}) |"
+    )
     print("\n".join(rows_out[-2:]), file=sys.stderr, flush=True)  # progress
 
 
@@ -236,20 +257,42 @@ def main() -> None:
         print(json.dumps(child(args.child, args.data, ns, args.repeats, args.prompts)))
         return
     print(machine_line())
-    print(f"command: python bench/bench_bank.py{' --quick' if args.quick else ''}"
-          f" --repeats {args.repeats}; load average before: {os.getloadavg()[0]:.2f}\n")
-    rows = ["| case | len(ns) | method | rows | median s | CPU s | rows/s | peak MB | speedup |",
-            "|---|---:|---|---:|---:|---:|---:|---:|---|"]
+    print(
+        f"command: python bench/bench_bank.py{' --quick' if args.quick else ''}"
+        f" --repeats {args.repeats}; load average before: {os.getloadavg()[0]:.2f}\n"
+    )
+    rows = [
+        "| case | len(ns) | method | rows | median s | CPU s | rows/s | peak MB | speedup |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
     quick = (10_000, 100, 1_000)
     a_prompts, b_prompts, b_samples = quick if args.quick else (1_000_000, 1_000, 10_000)
-    case(f"{a_prompts:,} prompts x 16, n = 1..16", a_prompts, 16, np.arange(1, 17),
-         500 if args.quick else 2_000, args.repeats, 1, rows)
+    case(
+        f"{a_prompts:,} prompts x 16, n = 1..16",
+        a_prompts,
+        16,
+        np.arange(1, 17),
+        500 if args.quick else 2_000,
+        args.repeats,
+        1,
+        rows,
+    )
     ns_b = np.unique(np.geomspace(1, b_samples, 41).round().astype(int))
-    case(f"{b_prompts:,} prompts x {b_samples:,}, log-spaced n", b_prompts, b_samples, ns_b,
-         5 if args.quick else 10, args.repeats, 2, rows)
+    case(
+        f"{b_prompts:,} prompts x {b_samples:,}, log-spaced n",
+        b_prompts,
+        b_samples,
+        ns_b,
+        5 if args.quick else 10,
+        args.repeats,
+        2,
+        rows,
+    )
     print("\n".join(rows))
-    print(f"\nload average after: {os.getloadavg()[0]:.2f} (2 cores; above ~0.5 other work "
-          "competes for the CPU and wall times grow)")
+    print(
+        f"\nload average after: {os.getloadavg()[0]:.2f} (2 cores; above ~0.5 other work "
+        "competes for the CPU and wall times grow)"
+    )
 
 
 if __name__ == "__main__":

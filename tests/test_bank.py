@@ -98,8 +98,9 @@ def test_matches_subset_enumeration(rewards):
 def test_plugin_matches_enumeration_with_replacement(rewards):
     curves = bank_curves(rewards)
     for j, n in enumerate(curves.ns):
-        assert curves.kl_plugin[0, j] == pytest.approx(plugin_brute_force(rewards, int(n)),
-                                                       rel=1e-12, abs=1e-15)
+        assert curves.kl_plugin[0, j] == pytest.approx(
+            plugin_brute_force(rewards, int(n)), rel=1e-12, abs=1e-15
+        )
     assert (curves.kl_plugin <= np.log(len(rewards)) + 1e-15).all()
 
 
@@ -138,8 +139,9 @@ def test_large_bank_approaches_core_values():
     expected_reward = [float(bk.bon_pmf(probs, rewards, float(n)) @ rewards) for n in ns]
     np.testing.assert_allclose(curves.expected_reward[0], expected_reward, atol=0.01)
     np.testing.assert_allclose(curves.win_rate[0], bk.win_rate(probs, rewards, ns), atol=0.005)
-    np.testing.assert_allclose(curves.kl_estimate[0], bk.kl_estimate_expected(probs, rewards, ns),
-                               atol=0.005)
+    np.testing.assert_allclose(
+        curves.kl_estimate[0], bk.kl_estimate_expected(probs, rewards, ns), atol=0.005
+    )
     np.testing.assert_allclose(curves.kl_plugin[0], bk.kl_exact(probs, rewards, ns), atol=0.005)
 
 
@@ -177,8 +179,9 @@ def test_distinct_rewards_closed_forms_at_large_n():
     ns = np.array([1, 2, 1000, 500_000, size - 1, size])
     curves = bank_curves(rewards, ns)
     np.testing.assert_allclose(curves.win_rate[0, :-1], ns[:-1] / (ns[:-1] + 1.0), rtol=1e-12)
-    np.testing.assert_allclose(curves.expected_reward[0], ns * (size + 1.0) / (ns + 1.0),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        curves.expected_reward[0], ns * (size + 1.0) / (ns + 1.0), rtol=1e-12
+    )
 
 
 def test_weights_sum_to_one_with_constant_reward_and_huge_tie():
@@ -206,8 +209,9 @@ def test_invariant_to_row_order_group_order_and_id_type(values, rnd):
     ref = bank_curves(rewards, logprobs=logprobs, groups=groups)
     perm = np.array(rnd.sample(range(len(values)), len(values)))
     names = np.array(["p-zero", "p-one", "p-two"], dtype=object)
-    other = bank_curves(rewards[perm], ns=ref.ns, logprobs=logprobs[perm],
-                        groups=names[groups[perm]])
+    other = bank_curves(
+        rewards[perm], ns=ref.ns, logprobs=logprobs[perm], groups=names[groups[perm]]
+    )
     order = [list(names[ref.groups]).index(g) for g in other.groups]
     for field in ("expected_reward", "win_rate", "kl_estimate", "kl_plugin"):
         np.testing.assert_allclose(getattr(other, field), getattr(ref, field)[order], rtol=1e-13)
@@ -222,8 +226,9 @@ def test_groups_in_first_appearance_order_and_different_sizes():
     np.testing.assert_array_equal(curves.n_samples, [3, 2, 1])
     np.testing.assert_array_equal(curves.groups_counted, [3, 2, 1])
     assert np.isnan(curves.expected_reward[2, 1]) and np.isnan(curves.kl_plugin[1, 2])
-    np.testing.assert_allclose(curves.mean_expected_reward,
-                               [(10 / 3 + 3.5 + 4) / 3, (5 + 5) / 2, 6.0])
+    np.testing.assert_allclose(
+        curves.mean_expected_reward, [(10 / 3 + 3.5 + 4) / 3, (5 + 5) / 2, 6.0]
+    )
     np.testing.assert_allclose(curves.mean_win_rate[:2], [0.5, 2 / 3])
     assert np.isnan(curves.mean_win_rate[2])  # n = 3 needs N >= 4
 
@@ -257,8 +262,11 @@ def test_tables():
         ({"rewards": [[1.0, 2.0]]}, ValueError, "rewards must be 1-D"),
         ({"rewards": [1.0, 2.0], "logprobs": [-1.0]}, ValueError, "logprobs has 1 entries"),
         ({"rewards": [1.0, 2.0], "logprobs": [-1.0, 0.5]}, ValueError, "logprobs must be <= 0"),
-        ({"rewards": [1.0, 2.0], "logprobs": [-1.0, np.nan]}, ValueError,
-         "logprobs must be finite"),
+        (
+            {"rewards": [1.0, 2.0], "logprobs": [-1.0, np.nan]},
+            ValueError,
+            "logprobs must be finite",
+        ),
         ({"rewards": [1.0, 2.0], "groups": [1]}, ValueError, "groups must be 1-D with one id"),
         ({"rewards": [1.0, 2.0], "groups": [1.0, np.nan]}, ValueError, "missing"),
         ({"rewards": [1.0, 2.0], "ns": [0]}, ValueError, "ns must be >= 1"),
@@ -278,8 +286,9 @@ def test_float32_and_integer_input_accepted():
     a = bank_curves(np.array([0.5, 1.5, 1.5], dtype=np.float32), logprobs=np.float32([-1, -2, -3]))
     b = bank_curves([0.5, 1.5, 1.5], logprobs=[-1.0, -2.0, -3.0])
     np.testing.assert_array_equal(a.expected_reward, b.expected_reward)
-    np.testing.assert_array_equal(bank_curves([0, 1, 1]).win_rate,
-                                  bank_curves([0.0, 1, 1]).win_rate)
+    np.testing.assert_array_equal(
+        bank_curves([0, 1, 1]).win_rate, bank_curves([0.0, 1, 1]).win_rate
+    )
 
 
 def test_cached_and_uncached_weights_agree_exactly(monkeypatch):
@@ -321,8 +330,9 @@ def test_id_encodings_give_the_same_groups():
 def test_extreme_logprobs_stay_finite_and_bounded():
     """Log-probs far below exp's range and within rounding of 0: estimate in [0, kl_bound]."""
     rewards = np.arange(12.0)
-    logprobs = np.array([-1e4, -800.0, -745.5, -700.0, -50.0, -1.0, -1e-3, -1e-9, -1e-15,
-                         -1e-300, 0.0, -2000.0])
+    logprobs = np.array(
+        [-1e4, -800.0, -745.5, -700.0, -50.0, -1.0, -1e-3, -1e-9, -1e-15, -1e-300, 0.0, -2000.0]
+    )
     curves = bank_curves(rewards, logprobs=logprobs)
     est = curves.kl_estimate[0]
     assert np.isfinite(est).all()

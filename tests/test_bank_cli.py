@@ -25,8 +25,13 @@ def warm_bank_kernels():
 
 
 def bonkl(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "bonkl_fast.cli", "bank", *map(str, args)],
-                          capture_output=True, text=True, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "bonkl_fast.cli", "bank", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -64,15 +69,18 @@ def test_table_csv_and_plot(bank_csv, tmp_path):
     with open(out_csv) as handle:
         rows = list(csv.DictReader(handle))
     assert [int(r["n"]) for r in rows] == list(range(1, 10))
-    for column, values in [("kl_estimate", expected.mean_kl_estimate),
-                           ("kl_plugin", expected.mean_kl_plugin),
-                           ("expected_reward", expected.mean_expected_reward),
-                           ("win_rate", expected.mean_win_rate),
-                           ("kl_bound", expected.kl_bound)]:
+    for column, values in [
+        ("kl_estimate", expected.mean_kl_estimate),
+        ("kl_plugin", expected.mean_kl_plugin),
+        ("expected_reward", expected.mean_expected_reward),
+        ("win_rate", expected.mean_win_rate),
+        ("kl_bound", expected.kl_bound),
+    ]:
         # equal up to rounding: a Numba cache compiled against an older core (caches do not
         # track callee modules) may differ from a fresh compile in the last bit
-        np.testing.assert_allclose([float(r[column]) for r in rows], values, rtol=1e-14,
-                                   atol=1e-300, err_msg=column)
+        np.testing.assert_allclose(
+            [float(r[column]) for r in rows], values, rtol=1e-14, atol=1e-300, err_msg=column
+        )
     (width, height), size = png_size(out_png)
     assert width >= 600 and height >= 400 and size > 20_000
     # bonkl wrote these files: a rerun may replace them without --force
@@ -95,10 +103,23 @@ def test_refuses_to_overwrite_foreign_files(bank_csv, tmp_path):
 
 def test_jsonl_with_custom_columns(tmp_path):
     path = tmp_path / "bank.jsonl"
-    path.write_text("".join(json.dumps({"q": f"q{g}", "score": r}) + "\n"
-                            for g, r in zip(GROUPS, REWARDS, strict=True)))
-    result = bonkl(path, "--group-col", "q", "--reward-col", "score", "--no-logprob",
-                   "--ns", "1,2,9", cwd=tmp_path)
+    path.write_text(
+        "".join(
+            json.dumps({"q": f"q{g}", "score": r}) + "\n"
+            for g, r in zip(GROUPS, REWARDS, strict=True)
+        )
+    )
+    result = bonkl(
+        path,
+        "--group-col",
+        "q",
+        "--reward-col",
+        "score",
+        "--no-logprob",
+        "--ns",
+        "1,2,9",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     assert "kl_estimate" not in result.stdout
     assert result.stdout.count("\n") == 6  # summary, header, rule, three rows
@@ -108,8 +129,11 @@ def test_jsonl_with_custom_columns(tmp_path):
     ("make", "extra", "fragments"),
     [
         (None, [], ["missing.csv: no such file"]),
-        ("prompt_id,reward,logprob\na,1,-1\nb,x,-2\n", [],
-         ["row 2, line 3, column 'reward'", "'x'"]),
+        (
+            "prompt_id,reward,logprob\na,1,-1\nb,x,-2\n",
+            [],
+            ["row 2, line 3, column 'reward'", "'x'"],
+        ),
         ("prompt_id,reward\na,1\n", [], ["no column 'logprob'", "--no-logprob"]),
         ("prompt_id,reward,logprob\na,1,-1\na,2,-1\n", ["--ns", "1.5"], ["ns must be integers"]),
         ("prompt_id,reward,logprob\na,1,-1\n", ["--plot", "x.svg"], ["x.svg", ".png"]),

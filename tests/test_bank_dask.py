@@ -13,9 +13,20 @@ import pytest
 from bonkl_fast import dask as bank_dask
 from bonkl_fast.bank import bank_curves
 
-FIELDS = ("n_samples", "expected_reward", "win_rate", "kl_estimate", "kl_plugin",
-          "mean_expected_reward", "mean_win_rate", "mean_kl_estimate", "mean_kl_plugin",
-          "groups_counted", "kl_bound", "ns")
+FIELDS = (
+    "n_samples",
+    "expected_reward",
+    "win_rate",
+    "kl_estimate",
+    "kl_plugin",
+    "mean_expected_reward",
+    "mean_win_rate",
+    "mean_kl_estimate",
+    "mean_kl_plugin",
+    "groups_counted",
+    "kl_bound",
+    "ns",
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -34,11 +45,13 @@ def random_bank(seed, n_groups=40, string_ids=False):
     sizes = rng.integers(3, 25, n_groups)
     ids = rng.permutation(10 * n_groups)[:n_groups]
     groups = np.repeat(ids, sizes)
-    frame = pd.DataFrame({
-        "prompt_id": [f"prompt-{g}" for g in groups] if string_ids else groups,
-        "reward": rng.integers(0, 5, groups.shape[0]).astype(float),  # many ties
-        "logprob": -rng.exponential(4.0, groups.shape[0]),
-    })
+    frame = pd.DataFrame(
+        {
+            "prompt_id": [f"prompt-{g}" for g in groups] if string_ids else groups,
+            "reward": rng.integers(0, 5, groups.shape[0]).astype(float),  # many ties
+            "logprob": -rng.exponential(4.0, groups.shape[0]),
+        }
+    )
     return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)  # shuffled rows
 
 
@@ -56,10 +69,14 @@ def assert_identical(got, expected):
 @pytest.mark.parametrize("npartitions", [1, 3, 7])
 def test_equals_in_memory_when_groups_straddle_partitions(string_ids, npartitions):
     frame = random_bank(npartitions, string_ids=string_ids)
-    expected = bank_curves(frame["reward"].to_numpy(), logprobs=frame["logprob"].to_numpy(),
-                           groups=frame["prompt_id"].to_numpy())
-    got = bank_dask.bank_curves(dd.from_pandas(frame, npartitions=npartitions, sort=False),
-                                logprob="logprob")
+    expected = bank_curves(
+        frame["reward"].to_numpy(),
+        logprobs=frame["logprob"].to_numpy(),
+        groups=frame["prompt_id"].to_numpy(),
+    )
+    got = bank_dask.bank_curves(
+        dd.from_pandas(frame, npartitions=npartitions, sort=False), logprob="logprob"
+    )
     assert_identical(got, expected)
 
 

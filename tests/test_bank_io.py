@@ -48,8 +48,10 @@ def test_csv(tmp_path):
 
 def test_jsonl(tmp_path):
     path = tmp_path / "b.jsonl"
-    lines = [json.dumps({"prompt_id": g, "reward": r, "logprob": lp, "text": "x"})
-             for g, r, lp in sample_rows()]
+    lines = [
+        json.dumps({"prompt_id": g, "reward": r, "logprob": lp, "text": "x"})
+        for g, r, lp in sample_rows()
+    ]
     path.write_text("\n".join(lines[:3]) + "\n\n" + "\n".join(lines[3:]) + "\n")  # blank line
     check_bank(read_bank(path, logprob="logprob"))
 
@@ -63,8 +65,12 @@ def test_parquet(tmp_path):
 def test_custom_columns_and_integer_ids(tmp_path):
     path = tmp_path / "b.jsonl"
     ids = [7, 3, 7, 3, 7, 11]
-    path.write_text("".join(json.dumps({"id": i, "score": r, "lp": lp}) + "\n"
-                            for i, r, lp in zip(ids, REWARDS, LOGPROBS, strict=True)))
+    path.write_text(
+        "".join(
+            json.dumps({"id": i, "score": r, "lp": lp}) + "\n"
+            for i, r, lp in zip(ids, REWARDS, LOGPROBS, strict=True)
+        )
+    )
     bank = read_bank(path, reward="score", logprob="lp", group="id")
     assert bank.groups.dtype.kind == "i"
     check_bank(bank, groups=ids)
@@ -80,33 +86,33 @@ def test_no_group_no_logprob(tmp_path):
     ("name", "content", "kwargs", "match"),
     [
         (
-            'b.csv',
-            'prompt_id,score\na,1\n',
+            "b.csv",
+            "prompt_id,score\na,1\n",
             {},
             "b\\.csv: no column 'reward' \\(columns: prompt_id, score\\)",
         ),
         (
-            'b.csv',
-            'prompt_id,reward\na,1\nb,oops\n',
+            "b.csv",
+            "prompt_id,reward\na,1\nb,oops\n",
             {},
             "b\\.csv: row 2, line 3, column 'reward': 'oops' is not a finite number",
         ),
         ("b.csv", "prompt_id,reward\na,1\nb,\n", {}, r"row 2, line 3, column 'reward': '' is not"),
         (
-            'b.csv',
-            'prompt_id,reward\na,nan\n',
+            "b.csv",
+            "prompt_id,reward\na,nan\n",
             {},
             "row 1, line 2, column 'reward': 'nan' is not a finite",
         ),
         (
-            'b.csv',
-            'prompt_id,reward,logprob\na,1,-1\na,2,0.5\n',
-            {'logprob': 'logprob'},
+            "b.csv",
+            "prompt_id,reward,logprob\na,1,-1\na,2,0.5\n",
+            {"logprob": "logprob"},
             "row 2, line 3, column 'logprob': '0.5' is not a finite log-probability <= 0",
         ),
         (
-            'b.csv',
-            'prompt_id,reward\na,1\n,2\n',
+            "b.csv",
+            "prompt_id,reward\na,1\n,2\n",
             {},
             "row 2, line 3, column 'prompt_id': missing group id",
         ),
@@ -114,30 +120,30 @@ def test_no_group_no_logprob(tmp_path):
         ("b.csv", "prompt_id,reward\n", {}, r"b\.csv: no data rows"),
         ("b.csv", "", {}, r"b\.csv: empty file"),
         (
-            'b.jsonl',
+            "b.jsonl",
             '{"prompt_id": 1, "reward": 2}\n{"prompt_id": 1, "reward": 2\n',
             {},
-            'b\\.jsonl: line 2: not valid JSON',
+            "b\\.jsonl: line 2: not valid JSON",
         ),
         (
-            'b.jsonl',
+            "b.jsonl",
             '{"prompt_id": 1, "reward": 2}\n{"prompt_id": 1}\n',
             {},
             "row 2, line 2: no column 'reward'",
         ),
         (
-            'b.jsonl',
+            "b.jsonl",
             '{"prompt_id": 1, "reward": true}\n',
             {},
             "row 1, line 1, column 'reward': True is not",
         ),
         (
-            'b.jsonl',
+            "b.jsonl",
             '{"prompt_id": 1, "reward": null}\n',
             {},
             "row 1, line 1, column 'reward': None is not",
         ),
-        ("b.jsonl", '[1, 2]\n', {}, r"line 1: expected a JSON object"),
+        ("b.jsonl", "[1, 2]\n", {}, r"line 1: expected a JSON object"),
         ("b.txt", "x", {}, r"b\.txt: unknown file type '\.txt'"),
         ("b.parquet", "not parquet", {}, r"b\.parquet: not a readable Parquet file"),
     ],

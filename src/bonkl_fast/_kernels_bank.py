@@ -190,8 +190,9 @@ def run_groups(rewards, logprobs, use_eps, start, order, ns, cache_limit, out):
                 continue
             if not cached:
                 subset_weights(size, ns[j], tables[0], mass, cum, tail)
-            values = group_column(rows[0], rows[1], rows[2], use_eps, ns[j],
-                                  tables[j if cached else 0])
+            values = group_column(
+                rows[0], rows[1], rows[2], use_eps, ns[j], tables[j if cached else 0]
+            )
             out[0, g, j] = values[0]
             out[1, g, j] = 1.0 - values[1] if ns[j] < size else np.nan
             out[2, g, j] = values[2] if use_eps else np.nan
@@ -205,7 +206,7 @@ def bank_kernel(rewards, logprobs, use_eps, start, order, chunks, ns, cache_limi
     Each chunk writes only its own groups' rows of ``out``: deterministic for any thread count.
     """
     for c in prange(chunks.shape[0] - 1):
-        part = order[chunks[c]:chunks[c + 1]]
+        part = order[chunks[c] : chunks[c + 1]]
         run_groups(rewards, logprobs, use_eps, start, part, ns, cache_limit, out)
 
 

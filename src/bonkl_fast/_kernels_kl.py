@@ -1,7 +1,7 @@
 """Exact best-of-n KL and win rate, chunked and parallel (Numba kernels, MATH §2, §5).
 
-:func:`kl_win_serial` and :func:`kl_win_parallel` take the outcomes sorted by reward and merge levels
-chunk by chunk (no array of size K): per chunk ``mass`` (q > 0), ``cum`` (F)
+:func:`kl_win_serial` and :func:`kl_win_parallel` take the outcomes sorted by
+reward and merge levels chunk by chunk (no array of size K): per chunk ``mass`` (q > 0), ``cum`` (F)
 and ``tail`` (S = 1 - F), levels ascending. Each chunk sums the per-level
 terms :func:`level_term` (n >= 2) or :func:`level_term_near_one` (n < 2), also
 used by :mod:`bonkl_fast._kernels_policies`, with its own compensated sums;

@@ -285,8 +285,9 @@ def bank_curves(rewards, ns=None, *, logprobs=None, groups=None) -> BankCurves:
     start, grouped, grouped_lp = kern.group_rows(codes, ids.shape[0], r, lp, use_logprobs)
     n_samples = np.diff(start)
     ns_out = as_ns(ns, int(n_samples.min()))
-    return assemble(ns_out, ids, n_samples, *run_kernel(grouped, grouped_lp, use_logprobs, start,
-                                                         ns_out))
+    return assemble(
+        ns_out, ids, n_samples, *run_kernel(grouped, grouped_lp, use_logprobs, start, ns_out)
+    )
 
 
 def run_kernel(rewards, logprobs, use_logprobs, start, ns):
@@ -306,8 +307,17 @@ def run_kernel(rewards, logprobs, use_logprobs, start, ns):
     chunks = np.unique(np.r_[0, np.searchsorted(cut_rows, targets), order.shape[0]])
     out = np.empty((4, sizes.shape[0], unique.shape[0]))
     with numba.parallel_chunksize(1):
-        kern.bank_kernel(rewards, logprobs, use_logprobs, start, order, chunks,
-                         unique.astype(np.float64), CACHE_LIMIT, out)
+        kern.bank_kernel(
+            rewards,
+            logprobs,
+            use_logprobs,
+            start,
+            order,
+            chunks,
+            unique.astype(np.float64),
+            CACHE_LIMIT,
+            out,
+        )
     inverse = inverse.ravel()
     if unique.shape[0] != ns.shape[0] or (inverse != np.arange(ns.shape[0])).any():
         out = out[:, :, inverse]

@@ -28,8 +28,13 @@ def _import_dask():
     return dask, pd
 
 
-def bank_curves(ddf, reward: str = "reward", logprob: str | None = None,
-                group: str | None = "prompt_id", ns=None) -> BankCurves:
+def bank_curves(
+    ddf,
+    reward: str = "reward",
+    logprob: str | None = None,
+    group: str | None = "prompt_id",
+    ns=None,
+) -> BankCurves:
     """:func:`bonkl_fast.bank_curves` on a Dask DataFrame with one row per sample.
 
     Parameters
@@ -86,8 +91,9 @@ def bank_curves(ddf, reward: str = "reward", logprob: str | None = None,
     ns = as_ns(ns, int(stats["count"].min()))
     if per_partition.duplicated().any():  # some group straddles partitions
         frame = frame.shuffle(on=key)
-    parts = [dask.delayed(_partition)(part, reward, logprob, key, ns)
-             for part in frame.to_delayed()]
+    parts = [
+        dask.delayed(_partition)(part, reward, logprob, key, ns) for part in frame.to_delayed()
+    ]
     results = [r for r in dask.compute(*parts) if r is not None]
     return _concatenate(results, stats, pd)
 
@@ -98,8 +104,9 @@ def _partition(frame, reward, logprob, key, ns):
         return None
     frame = frame.sort_values(ROW, kind="stable")
     logprobs = None if logprob is None else frame[logprob].to_numpy()
-    return _bank_curves_in_memory(frame[reward].to_numpy(), ns, logprobs=logprobs,
-                                  groups=frame[key].to_numpy())
+    return _bank_curves_in_memory(
+        frame[reward].to_numpy(), ns, logprobs=logprobs, groups=frame[key].to_numpy()
+    )
 
 
 def _concatenate(results, stats, pd) -> BankCurves:
@@ -115,5 +122,12 @@ def _concatenate(results, stats, pd) -> BankCurves:
     groups = ids[order]
     if groups.dtype == object and all(isinstance(g, str) for g in groups):
         groups = groups.astype(str)
-    return assemble(results[0].ns, groups, stack("n_samples"), stack("expected_reward"),
-                    stack("win_rate"), stack("kl_estimate"), stack("kl_plugin"))
+    return assemble(
+        results[0].ns,
+        groups,
+        stack("n_samples"),
+        stack("expected_reward"),
+        stack("win_rate"),
+        stack("kl_estimate"),
+        stack("kl_plugin"),
+    )

@@ -48,8 +48,9 @@ class Bank:
         return bank_curves(self.rewards, ns, logprobs=self.logprobs, groups=self.groups)
 
 
-def read_bank(path, reward: str = "reward", logprob: str | None = None,
-              group: str | None = "prompt_id") -> Bank:
+def read_bank(
+    path, reward: str = "reward", logprob: str | None = None, group: str | None = "prompt_id"
+) -> Bank:
     """Read a bank of scored samples (one row per sample) from a file.
 
     Parameters
@@ -99,8 +100,7 @@ def read_bank(path, reward: str = "reward", logprob: str | None = None,
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise ValueError(
-            f"{path}: unknown file type {path.suffix!r}; use one of "
-            + ", ".join(sorted(FORMATS))
+            f"{path}: unknown file type {path.suffix!r}; use one of " + ", ".join(sorted(FORMATS))
         )
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
@@ -111,8 +111,9 @@ def read_bank(path, reward: str = "reward", logprob: str | None = None,
     if len(columns[reward]) == 0:
         raise ValueError(f"{path}: no data rows")
     rewards = _numbers(path, columns[reward], reward, lines, logprob=False)
-    logprobs = None if logprob is None else _numbers(path, columns[logprob], logprob, lines,
-                                                      logprob=True)
+    logprobs = (
+        None if logprob is None else _numbers(path, columns[logprob], logprob, lines, logprob=True)
+    )
     groups = None if group is None else _ids(path, columns[group], group, lines)
     return Bank(rewards, logprobs, groups, str(path))
 
@@ -209,8 +210,11 @@ def _read_parquet(path: Path, names):
 
 def _numbers(path: Path, values, name: str, lines, *, logprob: bool) -> np.ndarray:
     """Convert a column to float64, naming the first bad row on failure."""
-    is_bool = (values.dtype.kind == "b" if isinstance(values, np.ndarray)
-               else [isinstance(v, bool) for v in values])
+    is_bool = (
+        values.dtype.kind == "b"
+        if isinstance(values, np.ndarray)
+        else [isinstance(v, bool) for v in values]
+    )
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):

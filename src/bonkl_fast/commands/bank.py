@@ -19,25 +19,40 @@ EXAMPLES = """\
 
 def register(subparsers) -> None:
     parser = _common.new_command(
-        subparsers, "bank",
+        subparsers,
+        "bank",
         "Best-of-n expected reward, win rate and KL for every n, from N scored samples "
         "per prompt (CSV, JSON Lines or Parquet; one row per sample).",
         EXAMPLES,
     )
     parser.add_argument("file", type=Path, metavar="FILE", help="the bank of scored samples")
-    parser.add_argument("--reward-col", default="reward", metavar="NAME",
-                        help="reward column (default: reward)")
-    parser.add_argument("--logprob-col", default="logprob", metavar="NAME",
-                        help="sequence log-prob column, natural log (default: logprob)")
-    parser.add_argument("--no-logprob", action="store_true",
-                        help="the file has no log-probs: skip the KL estimate")
-    parser.add_argument("--group-col", default="prompt_id", metavar="NAME",
-                        help="prompt/group id column (default: prompt_id)")
+    parser.add_argument(
+        "--reward-col", default="reward", metavar="NAME", help="reward column (default: reward)"
+    )
+    parser.add_argument(
+        "--logprob-col",
+        default="logprob",
+        metavar="NAME",
+        help="sequence log-prob column, natural log (default: logprob)",
+    )
+    parser.add_argument(
+        "--no-logprob", action="store_true", help="the file has no log-probs: skip the KL estimate"
+    )
+    parser.add_argument(
+        "--group-col",
+        default="prompt_id",
+        metavar="NAME",
+        help="prompt/group id column (default: prompt_id)",
+    )
     parser.add_argument("--no-group", action="store_true", help="all rows form one group")
     parser.add_argument("--ns", metavar="LIST", help="n values, e.g. 1,2,4,8 (default: 1..min N)")
     parser.add_argument("--csv", type=Path, metavar="OUT", help="write the averaged curves as CSV")
-    parser.add_argument("--plot", type=Path, metavar="OUT.png",
-                        help="plot expected reward against the KL bound, estimate and plug-in KL")
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        metavar="OUT.png",
+        help="plot expected reward against the KL bound, estimate and plug-in KL",
+    )
     _common.add_output_flags(parser)
     parser.set_defaults(func=run)
 
@@ -53,9 +68,12 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{args.plot}: --plot writes a PNG file; give it a .png name")
     ns = None if args.ns is None else _common.parse_float_list(args.ns, "--ns")
     try:
-        bank = read_bank(args.file, reward=args.reward_col,
-                         logprob=None if args.no_logprob else args.logprob_col,
-                         group=None if args.no_group else args.group_col)
+        bank = read_bank(
+            args.file,
+            reward=args.reward_col,
+            logprob=None if args.no_logprob else args.logprob_col,
+            group=None if args.no_group else args.group_col,
+        )
     except ImportError as exc:
         raise CliError(str(exc)) from None
     except ValueError as exc:
@@ -63,13 +81,16 @@ def run(args: argparse.Namespace) -> int:
         if "no column" in message:
             message = message.split("; choose")[0] + (
                 "; choose it with --reward-col/--logprob-col/--group-col "
-                "(or --no-logprob, --no-group)")
+                "(or --no-logprob, --no-group)"
+            )
         raise CliError(message) from None
     _common.say(args, f"read {bank.rewards.shape[0]} samples from {args.file}")
     curves = bank_curves(bank.rewards, ns, logprobs=bank.logprobs, groups=bank.groups)
     sizes = curves.n_samples
-    print(f"{args.file}: {sizes.shape[0]} groups, {int(sizes.sum())} samples, "
-          f"N from {int(sizes.min())} to {int(sizes.max())}; KL in nats, means over groups")
+    print(
+        f"{args.file}: {sizes.shape[0]} groups, {int(sizes.sum())} samples, "
+        f"N from {int(sizes.min())} to {int(sizes.max())}; KL in nats, means over groups"
+    )
     print(curves.to_markdown(), end="")
     if args.csv is not None:
         _common.write_text(args.csv, curves.to_csv(), args.force)
