@@ -32,20 +32,15 @@ from pathlib import Path
 
 import numpy as np
 
+from _machine import cpu_model
+
 
 def machine_line() -> str:
     import numba
     import pandas
     import scipy
 
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return (
         f"{cpu}, {os.cpu_count()} cores, numba threads {numba.get_num_threads()}, "
         f"Python {platform.python_version()}, NumPy {np.__version__}, "

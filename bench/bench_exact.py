@@ -23,6 +23,7 @@ import numba
 import numpy as np
 
 import bonkl_fast as bk
+from _machine import cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -61,14 +62,7 @@ def median_time(func, repeats):
 
 
 def machine_line():
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return (
         f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"numpy {np.__version__}, numba {numba.__version__}, "

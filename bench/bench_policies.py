@@ -20,12 +20,12 @@ import os
 import platform
 import statistics
 import time
-from pathlib import Path
 
 import numba
 import numpy as np
 from scipy.optimize import brentq
 
+from _machine import cpu_model
 from bonkl_fast import _kernels_policies as kern
 from bonkl_fast import _tilt_solve
 from bonkl_fast._levels import prepare_levels
@@ -36,14 +36,7 @@ frontier = importlib.import_module("bonkl_fast.frontier")
 
 
 def machine_line():
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_model()
     return (
         f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"numpy {np.__version__}, numba {numba.__version__} ({numba.get_num_threads()} threads)"
