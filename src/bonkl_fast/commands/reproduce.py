@@ -14,6 +14,7 @@ from .. import reference_suite as suite
 from ..exact import kl_bound, kl_divergence, kl_exact, win_rate, win_rate_vs_reference
 from ._common import (
     CliError,
+    Stages,
     add_output_flags,
     check_writable,
     new_command,
@@ -67,13 +68,13 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    if not args.no_figures and (not args.size >= 1 or args.size != int(args.size)):
+        raise ValueError(f"--size must be a positive integer, got {args.size:g}")
     refs = suite.default_references()
     rows = suite.summary_rows(refs)
     print(suite.format_table(rows))
     if args.no_figures:
         return 0
-    if not args.size >= 1 or args.size != int(args.size):
-        raise ValueError(f"--size must be a positive integer, got {args.size:g}")
     from ..plotting import pyplot
 
     try:
@@ -101,6 +102,8 @@ def run(args) -> int:
 def _write_figures(args, refs, out: Path) -> None:
     from .. import plotting
 
+    report = Stages(args, 3 + len(FIGURES))
+    report("exact curves of the built-in references")
     grid = suite.n_grid()
     colour_of = {ref.name: plotting.colour(i) for i, ref in enumerate(refs)}
     curves = {ref.name: suite.curves(ref, grid) for ref in refs}
@@ -123,13 +126,16 @@ def _write_figures(args, refs, out: Path) -> None:
             list(curves.values()), lambda ref: colour_of[ref.name]
         ),
     }
+    report("win-rate/KL frontier")
     frontier = frontier_data(FRONTIER_REFERENCE)
     figs["fig4_frontier.png"] = plotting.figure_frontier(frontier, FRONTIER_REFERENCE.name)
     write_text(out / "frontier.csv", _frontier_csv(frontier), args.force)
+    report(f"Monte Carlo panel ({int(args.size):,} draws per n)")
     mc = monte_carlo_data(FRONTIER_REFERENCE, int(args.size), args.seed)
     figs["fig5_monte_carlo.png"] = plotting.figure_monte_carlo(mc, FRONTIER_REFERENCE.name)
     write_text(out / "monte_carlo.csv", _monte_carlo_csv(mc), args.force)
     for name, fig in figs.items():
+        report(f"writing {name}")
         plotting.save(fig, out / name)
         record_output(out / name)
 
