@@ -163,3 +163,14 @@ def test_kl_missing_file_and_column(tmp_path):
     result = bonkl("kl", "--file", str(path))
     assert result.returncode == 2 and "prob" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_reproduce_refuses_before_printing(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "fig4_frontier.png").write_bytes(b"not bonkl's")
+    result = bonkl("reproduce", "--out", str(out))
+    assert result.returncode == 2 and result.stdout == ""
+    result = bonkl("reproduce", "--out", str(tmp_path / "other"), "--size", "1e14")
+    assert result.returncode == 2 and result.stdout == "" and "--size" in result.stderr
+    assert not (tmp_path / "other").exists()

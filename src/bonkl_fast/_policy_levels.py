@@ -83,6 +83,9 @@ class _Tilt:
         )
 
     def level_mass(self, gamma: float) -> np.ndarray:
+        if math.isinf(gamma):  # beta * span overflowed: the limit, all mass on the top level
+            w = np.where(self.d == 0.0, self.mass, 0.0)
+            return w / np.sum(w)
         log_w = np.log(self.mass) + gamma * self.d  # top level: log q_top, so Z >= q_top
         top = log_w.max()
         w = np.exp(log_w - top)

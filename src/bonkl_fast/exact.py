@@ -257,7 +257,13 @@ def kl_estimate(eps, n):
         bad = eps_arr[~((eps_arr > 0) & (eps_arr <= 1))].flat[0]
         raise ValueError(f"eps must be a probability in (0, 1], got {bad}")
     n_flat, n_shape, _ = as_n(n)
-    e, nn = np.broadcast_arrays(eps_arr, n_flat.reshape(n_shape))
+    try:
+        e, nn = np.broadcast_arrays(eps_arr, n_flat.reshape(n_shape))
+    except ValueError:
+        raise ValueError(
+            f"eps (shape {eps_arr.shape}) and n (shape {n_shape}) do not broadcast together; "
+            "pass arrays of equal shape, or a scalar for one of them"
+        ) from None
     values = kern.kl_estimate_many(
         np.ascontiguousarray(e).ravel(), np.ascontiguousarray(nn).ravel()
     )

@@ -67,14 +67,33 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+MAX_SIZE = 10**9  # Monte Carlo draws per n; more needs more memory than the machine has
+
+
 def run(args) -> int:
-    if not args.no_figures and (not args.size >= 1 or args.size != int(args.size)):
-        raise ValueError(f"--size must be a positive integer, got {args.size:g}")
+    if not args.no_figures:
+        _check_figure_args(args)  # every refusal before any output
     refs = suite.default_references()
     rows = suite.summary_rows(refs)
     print(suite.format_table(rows))
     if args.no_figures:
         return 0
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    write_text(out / "summary.csv", _csv(suite.TABLE_COLUMNS, rows), args.force)
+    write_text(out / "summary.md", suite.format_table(rows, markdown=True) + "\n", args.force)
+    _write_figures(args, refs, out)
+    files = len(FIGURES) + len(TABLES)
+    say(args, f"wrote {files} files to {out} in {time.perf_counter() - started:.1f} s")
+    print(f"\nwrote {len(FIGURES)} figures and {len(TABLES)} tables to {out}/", file=sys.stderr)
+    return 0
+
+
+def _check_figure_args(args) -> None:
+    """Refuse bad --size, a missing matplotlib and files bonkl may not overwrite."""
+    if not 1 <= args.size <= MAX_SIZE or args.size != int(args.size):
+        raise ValueError(f"--size must be an integer from 1 to {MAX_SIZE:.0e}, got {args.size:g}")
     from ..plotting import pyplot
 
     try:
@@ -86,17 +105,8 @@ def run(args) -> int:
     out: Path = args.out
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} exists and is not a folder; choose another path")
-    paths = [out / name for name in FIGURES + TABLES]
-    for path in paths:  # refuse before writing anything
-        check_writable(path, args.force)
-    out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    write_text(out / "summary.csv", _csv(suite.TABLE_COLUMNS, rows), args.force)
-    write_text(out / "summary.md", suite.format_table(rows, markdown=True) + "\n", args.force)
-    _write_figures(args, refs, out)
-    say(args, f"wrote {len(paths)} files to {out} in {time.perf_counter() - started:.1f} s")
-    print(f"\nwrote {len(FIGURES)} figures and {len(TABLES)} tables to {out}/", file=sys.stderr)
-    return 0
+    for name in FIGURES + TABLES:
+        check_writable(out / name, args.force)
 
 
 def _write_figures(args, refs, out: Path) -> None:
