@@ -171,9 +171,23 @@ def factorize(groups, size: int) -> tuple[np.ndarray, np.ndarray]:
     if groups is None:
         return np.zeros(size, dtype=np.int64), np.zeros(1, dtype=np.int64)
     ids = np.asarray(groups)
-    if ids.ndim > 1 and not isinstance(groups, np.ndarray) and len(groups) == size:
+    if not isinstance(groups, np.ndarray) and ids.dtype.kind in "USO" and len(groups) == size:
+        # keep the ids' own types: np.asarray turns [1, "1"] into two equal strings,
+        # NaN into "nan" and tuples into rows
+        ids = np.empty(size, dtype=object)
+        ids[:] = list(groups)
+    elif ids.ndim > 1 and not isinstance(groups, np.ndarray) and len(groups) == size:
         ids = np.empty(size, dtype=object)  # e.g. tuples as ids
         ids[:] = list(groups)
+    if ids.dtype == object and size:
+        missing = [i for i, g in enumerate(ids) if g is None or (isinstance(g, float) and g != g)]
+        if not missing:
+            missing = [i for i, g in enumerate(ids) if type(g).__name__ in ("NAType", "NaTType")]
+        if missing:
+            raise ValueError(
+                f"groups has a missing id ({ids[missing[0]]!r}) at index {missing[0]}; "
+                "give every sample a group"
+            )
     if ids.ndim != 1 or ids.shape[0] != size:
         raise ValueError(
             f"groups must be 1-D with one id per sample ({size}), got shape {ids.shape}"

@@ -131,7 +131,7 @@ def _where(path: Path, index: int, name: str, lines) -> str:
 
 
 def _read_csv(path: Path, names):
-    with open(path, newline="", encoding="utf-8") as handle:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None:
@@ -160,7 +160,7 @@ def _read_csv(path: Path, names):
 def _read_jsonl(path: Path, names):
     columns: dict[str, list] = {name: [] for name in names}
     lines = []
-    with open(path, encoding="utf-8") as handle:
+    with open(path, encoding="utf-8-sig") as handle:
         for number, text in enumerate(handle, start=1):
             if not text.strip():
                 continue

@@ -49,6 +49,9 @@ def register(subparsers) -> None:
     parser.set_defaults(func=run)
 
 
+MAX_SIZE = 10**11  # draws per run: about an hour here, and its per-chunk seeds fit in memory
+
+
 def _count(text: str, flag: str, minimum: int) -> int:
     """Parse an integer count that may be written like ``1e6``."""
     try:
@@ -69,6 +72,8 @@ def run(args) -> int:
         detail = exc if "could not convert" not in str(exc) else f"{args.n!r} is not a number"
         raise CliError(f"-n: {detail} (one integer >= 1)") from None
     size = _count(args.size, "--size", 2)
+    if size > MAX_SIZE:
+        raise CliError(f"--size: at most {MAX_SIZE:.0e} draws per run, got {args.size}")
     if args.seed is not None and args.seed < 0:
         raise CliError(f"--seed: expected a non-negative integer, got {args.seed}")
     seed = secrets.randbits(32) if args.seed is None else args.seed
