@@ -176,6 +176,8 @@ def factorize(groups, size: int) -> tuple[np.ndarray, np.ndarray]:
         # NaN into "nan" and tuples into rows
         ids = np.empty(size, dtype=object)
         ids[:] = list(groups)
+        if all(isinstance(g, str) for g in ids):
+            ids = ids.astype(str)  # all strings: nothing to keep apart, plain str dtype
     elif ids.ndim > 1 and not isinstance(groups, np.ndarray) and len(groups) == size:
         ids = np.empty(size, dtype=object)  # e.g. tuples as ids
         ids[:] = list(groups)
