@@ -31,7 +31,8 @@ from functools import partial
 import numba
 import numpy as np
 
-from bonkl_fast.sampling import sample_best_of_n, simulate_best_of_n
+from bonkl_fast.sampling import sample_best_of_n
+from bonkl_fast.simulation import simulate_best_of_n
 
 KS = (10, 10_000, 1_000_000)
 NS = (2, 1000, 10**9)
@@ -137,7 +138,8 @@ COLD_SCRIPT = """
 import time
 start = time.perf_counter()
 import numpy as np
-from bonkl_fast.sampling import sample_best_of_n, simulate_best_of_n
+from bonkl_fast.sampling import sample_best_of_n
+from bonkl_fast.simulation import simulate_best_of_n
 imported = time.perf_counter()
 sample_best_of_n([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], 4, 10, rng=0)
 sampled = time.perf_counter()

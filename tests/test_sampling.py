@@ -16,7 +16,8 @@ from scipy import stats
 from bonkl_fast import _random
 from bonkl_fast._random import check_random_state, chunk_seeds
 from bonkl_fast.exact import bon_pmf
-from bonkl_fast.sampling import SimulationResult, sample_best_of_n, simulate_best_of_n
+from bonkl_fast.sampling import sample_best_of_n
+from bonkl_fast.simulation import SimulationResult, simulate_best_of_n
 
 # name -> (probs, rewards); rewards deliberately unsorted
 REFERENCES = {

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from bonkl_fast.sampling import simulate_best_of_n
+from bonkl_fast.simulation import simulate_best_of_n
 
 
 def bonkl(*args, cwd=None):

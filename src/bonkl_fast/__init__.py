@@ -42,7 +42,8 @@ from .policies import (
     tilt_for_kl,
     win_rate_tilt,
 )
-from .sampling import SimulationResult, sample_best_of_n, simulate_best_of_n
+from .sampling import sample_best_of_n
+from .simulation import SimulationResult, simulate_best_of_n
 
 __version__ = "0.1.0"
 

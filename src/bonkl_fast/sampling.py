@@ -1,9 +1,8 @@
-"""Monte Carlo best-of-n: draws in O(log K) whatever n is, and simulation checks (MATH §6).
+"""Monte Carlo best-of-n: draws in O(log K) whatever n is (MATH §6).
 
 :func:`sample_best_of_n` draws best-of-n outcomes with one uniform per draw in
-tail space; :func:`simulate_best_of_n` turns draws into Monte Carlo estimates
-of KL, win rate, mean reward and the sample KL estimator, each with its
-standard error and the exact value next to it. ``method="direct"`` runs the
+tail space (:mod:`bonkl_fast.simulation` turns draws into estimates with
+standard errors next to the exact values). ``method="direct"`` runs the
 literal procedure (n reference draws per selection, best kept, ties broken
 uniformly at random): the test oracle, O(n) per draw.
 
@@ -16,17 +15,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from . import _kernels_exact as kex
 from . import _kernels_sampling as ks
-from . import exact as _exact
 from ._kernels_levels import _compensated_cumsum
 from ._levels import Levels, prepare_levels
 from ._random import (
-    batches,
     check_random_state,
     chunk_count,
     chunk_len,
@@ -35,7 +30,7 @@ from ._random import (
 )
 from ._validate import as_integer_n
 
-__all__ = ["sample_best_of_n", "simulate_best_of_n", "SimulationResult"]
+__all__ = ["sample_best_of_n"]
 
 _METHODS = ("inverse", "direct")
 
@@ -201,201 +196,3 @@ def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", nor
         with threads_for(seeds.shape[0]):
             ks.sample_chunks(seeds, chunk_size, out, n, direct, arrays)
     return out.reshape(shape)
-
-
-@dataclass(frozen=True)
-class SimulationResult:
-    """Monte Carlo estimates of best-of-n quantities next to their exact values.
-
-    Each quantity has the estimate, its standard error (sample standard
-    deviation over ``sqrt(size)``) and the exact value for the same
-    reference: ``kl`` (mean of ``log(pi_n(y) / pi(y))``, nats), ``win_rate``
-    (against an independent reference draw, ties 1/2), ``mean_reward`` and
-    ``kl_estimate`` (mean of ``kl_estimate(pi(y), n)``, MATH §4, whose exact
-    expectation is ``kl_estimate_expected``). ``kl_bound`` is the folklore
-    ``log n - (n - 1) / n``.
-    """
-
-    n: int
-    size: int
-    method: str
-    kl: float
-    kl_se: float
-    kl_exact: float
-    win_rate: float
-    win_rate_se: float
-    win_rate_exact: float
-    mean_reward: float
-    mean_reward_se: float
-    mean_reward_exact: float
-    kl_estimate: float
-    kl_estimate_se: float
-    kl_estimate_expected: float
-    kl_bound: float
-
-    _ROWS = (
-        ("KL (nats)", "kl", "kl_exact"),
-        ("win rate", "win_rate", "win_rate_exact"),
-        ("mean reward", "mean_reward", "mean_reward_exact"),
-        ("KL estimator", "kl_estimate", "kl_estimate_expected"),
-    )
-
-    def z_scores(self) -> dict[str, float]:
-        """``(estimate - exact) / se`` per quantity.
-
-        The denominator is ``hypot(se, 1e-12 * max(1, |exact|))``: when every
-        draw gives the same value (se = 0, e.g. n so large that the top level
-        always wins) the estimate and the exact value differ only by rounding.
-        """
-        out = {}
-        for _, name, exact in self._ROWS:
-            diff = getattr(self, name) - getattr(self, exact)
-            scale = math.hypot(
-                getattr(self, name + "_se"), 1e-12 * max(1.0, abs(getattr(self, exact)))
-            )
-            out[name] = diff / scale
-        return out
-
-    def to_dict(self) -> dict:
-        """Plain ``dict`` of the fields plus ``z`` (the z-scores), ready for ``json.dumps``."""
-        out = asdict(self)
-        out["z"] = self.z_scores()
-        return out
-
-    def __str__(self) -> str:
-        z = self.z_scores()
-        lines = [
-            f"best-of-n Monte Carlo: n = {self.n:,}, {self.size:,} draws, method {self.method}",
-            f"{'quantity':<14}{'estimate':>14}{'std. error':>12}{'exact':>14}{'z':>7}",
-        ]
-        for label, name, exact in self._ROWS:
-            lines.append(
-                f"{label:<14}{getattr(self, name):>14.6g}{getattr(self, name + '_se'):>12.2g}"
-                f"{getattr(self, exact):>14.6g}{z[name]:>7.2f}"
-            )
-        lines.append(f"folklore KL log n - (n-1)/n = {self.kl_bound:.6g}")
-        return "\n".join(lines)
-
-
-def _outcome_estimates(levels: Levels, n: int) -> np.ndarray:
-    """``kl_estimate(pi(y), n)`` per sorted outcome (0 where pi(y) = 0).
-
-    As in the exact expectation, ``1 - p`` of an outcome with ``p >= 1/2`` is
-    summed from the other masses rather than rounded from ``p``.
-    """
-    probs = levels.probs_sorted
-    out = np.zeros(probs.shape[0])
-    positive = probs > 0
-    out[positive] = kex.kl_estimate_many(probs[positive], np.full(int(positive.sum()), float(n)))
-    for i in np.flatnonzero(probs >= 0.5):
-        level = levels.level_of[i]
-        lo, hi = levels.start[level], levels.stop[level]
-        keep = (levels.cum[level - 1] if level > 0 else 0.0) + levels.tail[level]
-        keep += probs[lo:i].sum() + probs[i + 1 : hi].sum()
-        out[i] = kex.kl_estimate_complement(probs[i], keep, float(n))
-    return out
-
-
-def _exact_values(levels: Levels, n: int):
-    """Exact (KL, W, mean reward, E kl_estimate) from the public exact API, and log(pi_n/pi).
-
-    The sorted reference is passed with ``assume_sorted=True`` (an O(K) check).
-    """
-    order = np.arange(levels.probs.shape[0]) if levels.order is None else levels.order
-    probs, rewards = levels.probs_sorted, levels.rewards[order]
-    args = (probs, rewards, float(n))
-    exact = np.array(
-        [
-            _exact.kl_exact(*args, assume_sorted=True),
-            _exact.win_rate(*args, assume_sorted=True),
-            float(np.dot(_exact.bon_pmf(*args, assume_sorted=True), rewards)),
-            _exact.kl_estimate_expected(*args, assume_sorted=True),
-        ]
-    )
-    level_kl = ks.level_log_ratios(levels.mass, levels.cum, levels.tail, float(n))
-    if n == 1:
-        level_kl[:] = 0.0
-    return exact, level_kl
-
-
-def simulate_best_of_n(
-    probs, rewards, n, size, *, rng=None, method="inverse", progress=False, normalize=False
-) -> SimulationResult:
-    """Simulate best-of-n and compare Monte Carlo estimates with the exact values.
-
-    Parameters
-    ----------
-    probs, rewards, n, rng, method, normalize
-        As in :func:`sample_best_of_n`.
-    size : int or tuple of int
-        Number of best-of-n draws (the product of a tuple); at least 2.
-    progress : bool
-        Report progress on stderr once the run has lasted a second. Work then
-        runs in batches of chunks from Python; the draws are the same.
-
-    Returns
-    -------
-    SimulationResult
-        Estimates, standard errors and exact values of the KL, win rate, mean
-        reward and KL estimator (see :class:`SimulationResult`).
-
-    Notes
-    -----
-    Per draw ``y`` (with its level ``l``) the kernel accumulates
-    ``log(w_l / q_l)``, the win against one independent reference draw (1,
-    1/2 or 0), ``r_y`` and ``kl_estimate(pi(y), n)``, centred on the exact
-    values so the sums of squares do not cancel. Memory O(K + number of chunks);
-    the draws are not stored.
-
-    Examples
-    --------
-    >>> result = simulate_best_of_n([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], n=4, size=10**5, rng=7)
-    >>> print(result)
-    best-of-n Monte Carlo: n = 4, 100,000 draws, method inverse
-    quantity            estimate  std. error         exact      z
-    KL (nats)           0.560721      0.0026      0.559751   0.38
-    win rate             0.77233      0.0011        0.7726  -0.25
-    mean reward          2.52895      0.0019        2.5279   0.54
-    KL estimator        0.609524     9.7e-05        0.6095   0.25
-    folklore KL log n - (n-1)/n = 0.636294
-    >>> abs(result.z_scores()["kl"]) < 4
-    True
-    """
-    levels, n, shape, direct, total, chunk_size, seeds = _prepare(
-        probs, rewards, n, size, method, rng, normalize
-    )
-    if total < 2:
-        raise ValueError(f"size must give at least 2 draws for a standard error, got {size!r}")
-    exact, level_kl = _exact_values(levels, n)
-    estimate = _outcome_estimates(levels, n)
-    arrays = _sampler_arrays(levels, n, direct, True)
-    parts = []
-    for seeds_part, _, count in batches(seeds, chunk_size, total, n if direct else 1, progress):
-        with threads_for(seeds_part.shape[0]):
-            parts.append(
-                ks.simulate_chunks(
-                    seeds_part, chunk_size, count, n, direct, arrays, level_kl, estimate, exact
-                )
-            )
-    sums = np.concatenate(parts).sum(axis=0)  # one fixed order, whatever the threads or batches
-    mean = exact + sums[:4] / total
-    var = np.maximum(sums[4:] - sums[:4] ** 2 / total, 0.0) / (total - 1)
-    se = np.sqrt(var / total)
-    return SimulationResult(
-        n,
-        total,
-        "direct" if direct else "inverse",
-        float(mean[0]),
-        float(se[0]),
-        float(exact[0]),
-        float(mean[1]),
-        float(se[1]),
-        float(exact[1]),
-        float(mean[2]),
-        float(se[2]),
-        float(exact[2]),
-        float(mean[3]),
-        float(se[3]),
-        float(exact[3]),
-        float(_exact.kl_bound(float(n))),
-    )

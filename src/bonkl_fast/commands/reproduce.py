@@ -179,7 +179,7 @@ MC_NS = (1, 2, 4, 8, 16, 32, 64, 128, 1024)
 
 def monte_carlo_data(ref: suite.Reference, size: int, seed: int) -> dict:
     """Simulated best-of-n KL and win rate with standard errors at a few n, and exact curves."""
-    from ..sampling import simulate_best_of_n
+    from ..simulation import simulate_best_of_n
 
     rng = np.random.default_rng(seed)
     results = [simulate_best_of_n(ref.probs, ref.rewards, n, size, rng=rng) for n in MC_NS]

@@ -6,7 +6,7 @@ import json
 import secrets
 
 from .._validate import as_integer_n
-from ..sampling import simulate_best_of_n
+from ..simulation import simulate_best_of_n
 from ._common import CliError, new_command, say
 from ._distribution import add_distribution_flags, distribution_from_args
 
