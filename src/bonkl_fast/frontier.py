@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from . import _kernels_policies as kern
-from ._kernels_exact import excess as excess_term
+from ._kernels_exact import excess
 from ._levels import Levels, prepare_levels
 from ._policy_levels import _EPS, _Tilt, _win_scores
 from ._tilt_solve import _tilts_at
@@ -21,25 +21,9 @@ __all__ = ["frontier", "Frontier"]
 # ------------------------------------------------------- rewind-and-repeat summaries
 
 
-def _excess(u):
-    """``u e^u - expm1(u) >= 0`` elementwise (series near 0; 1 at u = -inf)."""
-    u = np.asarray(u, dtype=float)
-    small = np.abs(u) < 0.1
-    with np.errstate(invalid="ignore", over="ignore"):
-        out = np.where(np.isneginf(u), 1.0, u * np.exp(u) - np.expm1(u))
-    term = np.where(small, u, 0.0)
-    total = np.zeros_like(term)
-    factorial = 1.0
-    for k in range(2, 14):
-        term = term * np.where(small, u, 0.0)
-        factorial *= k
-        total += (k - 1.0) / factorial * term
-    return np.where(small, total, out)
-
-
-def _rewind_kl(levels: Levels, b, rejected_in_level, accepted):
+def _rewind_kl(levels: Levels, b: int, rejected_in_level: float) -> float:
     """KL of rewind-and-repeat whose boundary level ``b`` rejects mass ``rejected_in_level``
-    and accepts ``accepted`` (the two add up to ``q_b``).
+    (and accepts the rest of its mass ``q_b``).
 
     Written as ``sum_y p_y excess(log(pi_y / p_y))`` (non-negative terms, no
     cancellation near alpha = 1): ``S_b excess(-log alpha) + q_b excess(log(t / alpha))
@@ -48,15 +32,18 @@ def _rewind_kl(levels: Levels, b, rejected_in_level, accepted):
     ``1 - alpha = G_b + rejected_in_level`` (forward sums, accurate near alpha = 1),
     elsewhere from ``alpha = S_b + accepted``.
     """
-    q_b, s_b = levels.mass[b], levels.tail[b]
-    below = levels.cum[b] - q_b
+    q_b, s_b = float(levels.mass[b]), float(levels.tail[b])
+    below = float(levels.cum[b]) - q_b
     rejected = below + rejected_in_level
-    alpha = s_b + accepted
-    near_one = rejected < 0.5
-    with np.errstate(divide="ignore"):
-        log_alpha = np.where(near_one, np.log1p(-np.minimum(rejected, 0.5)), np.log(alpha))
-        log_t = np.where(near_one, np.log1p(-rejected_in_level / q_b), np.log(accepted / q_b))
-    return s_b * _excess(-log_alpha) + q_b * _excess(log_t - log_alpha) + below
+    accepted = q_b - rejected_in_level
+    if rejected < 0.5:
+        log_alpha = math.log1p(-rejected)
+        log_t = math.log1p(-rejected_in_level / q_b) if accepted > 0.0 else -math.inf
+    else:
+        log_alpha = math.log(s_b + accepted)
+        log_t = math.log(accepted / q_b) if accepted > 0.0 else -math.inf
+    level = 1.0 if log_t == -math.inf else excess(log_t - log_alpha)  # all rejected: 1
+    return s_b * excess(-log_alpha) + q_b * level + below
 
 
 def _rewind_summary(levels: Levels, alphas: np.ndarray, suffix: dict):
@@ -66,7 +53,8 @@ def _rewind_summary(levels: Levels, alphas: np.ndarray, suffix: dict):
     b = size - above
     s_b = levels.tail[b]
     accepted = alphas - s_b  # mass taken from the boundary level, in (0, q_b]
-    kl = _rewind_kl(levels, b, np.maximum(levels.mass[b] - accepted, 0.0), accepted)
+    rejected = np.maximum(levels.mass[b] - accepted, 0.0)
+    kl = np.array([_rewind_kl(levels, int(k), float(x)) for k, x in zip(b, rejected, strict=True)])
     win = (suffix["win"][b] + accepted * _win_scores(levels)[b]) / alphas
     reward = (suffix["reward"][b] + accepted * levels.reward[b]) / alphas
     full = alphas >= 1.0
@@ -99,28 +87,16 @@ def _rewind_alpha_for_kl(levels: Levels, kl: float) -> float:
     b = size - int(np.searchsorted(levels.tail[::-1], math.exp(-kl), side="left"))
     s_b, q_b = float(levels.tail[b]), float(levels.mass[b])
 
-    below = float(levels.cum[b]) - q_b
+    def excess_kl(rejected_in_level):
+        return _rewind_kl(levels, b, rejected_in_level) - kl
 
-    def excess(rejected_in_level):  # scalar _rewind_kl (brentq calls it ~50 times)
-        rejected = below + rejected_in_level
-        accepted = q_b - rejected_in_level
-        if accepted <= 0.0:
-            log_t = -math.inf  # the whole boundary level is rejected
-        elif rejected < 0.5:
-            log_t = math.log1p(-rejected_in_level / q_b)
-        else:
-            log_t = math.log(accepted / q_b)
-        log_alpha = math.log1p(-rejected) if rejected < 0.5 else math.log(s_b + accepted)
-        level = 1.0 if log_t == -math.inf else excess_term(log_t - log_alpha)
-        return s_b * excess_term(-log_alpha) + q_b * level + below - kl
-
-    if excess(0.0) >= 0.0:
+    if excess_kl(0.0) >= 0.0:
         return min(s_b + q_b, 1.0)
-    if excess(q_b) <= 0.0:
+    if excess_kl(q_b) <= 0.0:
         return s_b
     from scipy.optimize import brentq  # imported here: scipy.optimize adds 0.3 s to import time
 
-    rejected = brentq(excess, 0.0, q_b, xtol=1e-300, rtol=4 * _EPS, maxiter=400)
+    rejected = brentq(excess_kl, 0.0, q_b, xtol=1e-300, rtol=4 * _EPS, maxiter=400)
     return s_b + (q_b - rejected)
 
 
