@@ -20,6 +20,7 @@ __all__ = [
     "bon_pmf",
     "kl_exact",
     "win_rate",
+    "kl_and_win_rate",
     "kl_bound",
     "win_rate_bound",
     "kl_estimate",
@@ -34,18 +35,24 @@ def _shape_result(values: np.ndarray, shape: tuple, is_scalar: bool):
     return float(values[0]) if is_scalar else values.reshape(shape)
 
 
-def _over_unique_n(levels, n, kernel_call, *, value_at_one):
-    """Run ``kernel_call(levels, ns_ascending)`` once for all distinct n, map back."""
+def _over_unique_n(prepared, n, kernel_call, *, value_at_one: tuple):
+    """Run ``kernel_call(prepared, ns_ascending)`` once for all distinct n, map back.
+
+    ``kernel_call`` returns one row of values per quantity (``len(value_at_one)``
+    rows); ``n = 1``, whose values are known exactly, is not sent to the kernel.
+    Returns one result per row: a float for scalar ``n``, else shaped like ``n``.
+    """
     flat, shape, is_scalar = as_n(n)
+    rows = len(value_at_one)
     if flat.size == 0:
-        return np.empty(shape)
+        return [np.empty(shape) for _ in range(rows)]
     ns, inverse = np.unique(flat, return_inverse=True)
-    if value_at_one is None or ns[0] != 1.0:
-        values = kernel_call(levels, ns)
-    else:  # n = 1 has a known exact value: skip it in the kernel
-        rest = kernel_call(levels, ns[1:]) if ns.size > 1 else np.empty(0)
-        values = np.concatenate(([value_at_one], rest))
-    return _shape_result(values[inverse], shape, is_scalar)
+    if ns[0] != 1.0:
+        values = np.asarray(kernel_call(prepared, ns))
+    else:
+        rest = np.asarray(kernel_call(prepared, ns[1:])) if ns.size > 1 else np.empty((rows, 0))
+        values = np.concatenate((np.reshape(value_at_one, (rows, 1)), rest), axis=1)
+    return [_shape_result(row[inverse], shape, is_scalar) for row in values]
 
 
 def _kl_win(rewards_sorted, probs_sorted, ns):
@@ -140,8 +147,7 @@ def kl_exact(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool 
     >>> kl_exact(np.full(10, 0.1), np.arange(10), [1, 10, 1e6]).round(6)
     array([0.      , 1.361097, 2.302585])
     """
-    outcomes = prepare_sorted(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
-    return _over_unique_n(outcomes, n, lambda rp, ns: _kl_win(*rp, ns)[0], value_at_one=0.0)
+    return kl_and_win_rate(probs, rewards, n, normalize=normalize, assume_sorted=assume_sorted)[0]
 
 
 def win_rate(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool = False):
@@ -155,8 +161,24 @@ def win_rate(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool 
     >>> win_rate([0.5, 0.5], [0, 1], [1, 2, 4])
     array([0.5    , 0.625  , 0.71875])
     """
+    return kl_and_win_rate(probs, rewards, n, normalize=normalize, assume_sorted=assume_sorted)[1]
+
+
+def kl_and_win_rate(probs, rewards, n, *, normalize: bool = False, assume_sorted: bool = False):
+    """``(kl_exact(...), win_rate(...))`` from one sort and one pass over the levels.
+
+    For callers that need both (the kernel computes both anyway). Arguments and
+    return shapes as in :func:`kl_exact`.
+
+    Examples
+    --------
+    >>> kl, win = kl_and_win_rate([0.5, 0.5], [0, 1], [1, 4])
+    >>> kl.round(6), win
+    (array([0.      , 0.459356]), array([0.5    , 0.71875]))
+    """
     outcomes = prepare_sorted(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
-    return _over_unique_n(outcomes, n, lambda rp, ns: _kl_win(*rp, ns)[1], value_at_one=0.5)
+    kl, win = _over_unique_n(outcomes, n, lambda rp, ns: _kl_win(*rp, ns), value_at_one=(0.0, 0.5))
+    return kl, win
 
 
 def kl_estimate_expected(
@@ -177,11 +199,11 @@ def kl_estimate_expected(
     return _over_unique_n(
         levels,
         n,
-        lambda lv, ns: estimate_expected_many(
-            lv.mass, lv.cum, lv.tail, lv.probs_sorted, lv.start, lv.stop, ns
-        ),
-        value_at_one=0.0,
-    )
+        lambda lv, ns: [
+            estimate_expected_many(lv.mass, lv.cum, lv.tail, lv.probs_sorted, lv.start, lv.stop, ns)
+        ],
+        value_at_one=(0.0,),
+    )[0]
 
 
 def kl_saturation(probs, rewards, *, normalize: bool = False) -> float:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .exact import kl_bound, kl_estimate_expected, kl_exact, win_rate, win_rate_bound
+from .exact import kl_and_win_rate, kl_bound, kl_estimate_expected, win_rate_bound
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,14 @@ class Curves:
 def curves(ref: Reference, ns) -> Curves:
     """Exact KL, folklore bound, expected estimator and win rates for ``ref`` over ``ns``."""
     ns = np.asarray(ns, dtype=float)
+    kl, win = kl_and_win_rate(ref.probs, ref.rewards, ns, assume_sorted=True)
     return Curves(
         ref,
         ns,
-        kl_exact(ref.probs, ref.rewards, ns, assume_sorted=True),
+        kl,
         kl_bound(ns),
         kl_estimate_expected(ref.probs, ref.rewards, ns, assume_sorted=True),
-        win_rate(ref.probs, ref.rewards, ns, assume_sorted=True),
+        win,
         win_rate_bound(ns),
     )
 

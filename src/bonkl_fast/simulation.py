@@ -126,8 +126,7 @@ def _exact_values(levels: Levels, n: int):
     args = (probs, rewards, float(n))
     exact = np.array(
         [
-            _exact.kl_exact(*args, assume_sorted=True),
-            _exact.win_rate(*args, assume_sorted=True),
+            *_exact.kl_and_win_rate(*args, assume_sorted=True),
             float(np.dot(_exact.bon_pmf(*args, assume_sorted=True), rewards)),
             _exact.kl_estimate_expected(*args, assume_sorted=True),
         ]

@@ -6,11 +6,10 @@ import json
 
 from .. import reference_suite as suite
 from ..exact import (
+    kl_and_win_rate,
     kl_bound,
     kl_estimate_expected,
-    kl_exact,
     kl_saturation,
-    win_rate,
     win_rate_bound,
 )
 from ._common import new_command, parse_float_list
@@ -58,13 +57,14 @@ def compute(probs, rewards, ns, *, normalize: bool = False) -> dict:
     """All columns of ``bonkl kl`` as a dict of lists (what ``--json`` prints)."""
     kw = {"normalize": normalize}
     saturation = kl_saturation(probs, rewards, **kw)
+    kl, win = kl_and_win_rate(probs, rewards, ns, **kw)
     return {
         "n": ns.tolist(),
-        "kl_exact": kl_exact(probs, rewards, ns, **kw).tolist(),
+        "kl_exact": kl.tolist(),
         "kl_bound": kl_bound(ns).tolist(),
         "kl_estimate": kl_estimate_expected(probs, rewards, ns, **kw).tolist(),
         "kl_saturation": [saturation] * len(ns),
-        "win_rate": win_rate(probs, rewards, ns, **kw).tolist(),
+        "win_rate": win.tolist(),
         "win_rate_bound": win_rate_bound(ns).tolist(),
     }
 

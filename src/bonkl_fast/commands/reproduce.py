@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import reference_suite as suite
-from ..exact import kl_bound, kl_divergence, kl_exact, win_rate, win_rate_vs_reference
+from ..exact import kl_and_win_rate, kl_bound, kl_divergence, win_rate_vs_reference
 from ._common import (
     CliError,
     Stages,
@@ -160,11 +160,12 @@ def frontier_data(ref: suite.Reference) -> dict:
     betas = np.concatenate([[0.0], np.logspace(-2, 3, 60)])
     rr = [rewind_and_repeat(p, r, a) for a in alphas]
     tilt = [win_rate_tilt(p, r, b) for b in betas]
+    bon_kl, bon_win = kl_and_win_rate(p, r, ns)
     return {
         "ns": ns,
-        "bon_kl": kl_exact(p, r, ns),
+        "bon_kl": bon_kl,
         "bon_kl_bound": kl_bound(ns),
-        "bon_win": win_rate(p, r, ns),
+        "bon_win": bon_win,
         "alphas": alphas,
         "rr_kl": np.array([kl_divergence(pol, p) for pol in rr]),
         "rr_win": np.array([win_rate_vs_reference(pol, p, r) for pol in rr]),
@@ -184,6 +185,7 @@ def monte_carlo_data(ref: suite.Reference, size: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
     results = [simulate_best_of_n(ref.probs, ref.rewards, n, size, rng=rng) for n in MC_NS]
     dense = suite.n_grid(80, max(MC_NS))
+    kl_dense, win_dense = kl_and_win_rate(ref.probs, ref.rewards, dense)
     return {
         "size": size,
         "ns": np.array(MC_NS, dtype=float),
@@ -192,9 +194,9 @@ def monte_carlo_data(ref: suite.Reference, size: int, seed: int) -> dict:
         "win_mc": np.array([res.win_rate for res in results]),
         "win_se": np.array([res.win_rate_se for res in results]),
         "ns_dense": dense,
-        "kl_exact": kl_exact(ref.probs, ref.rewards, dense),
+        "kl_exact": kl_dense,
         "kl_bound": kl_bound(dense),
-        "win_exact": win_rate(ref.probs, ref.rewards, dense),
+        "win_exact": win_dense,
     }
 
 
