@@ -166,6 +166,13 @@ def _fits_int64(ids: np.ndarray) -> bool:
     return int(ids.max()) < 2**62
 
 
+def _is_missing(group) -> bool:
+    """None, a float NaN, or pandas' NA/NaT (without importing pandas)."""
+    if group is None or (isinstance(group, float) and group != group):
+        return True
+    return type(group).__name__ in ("NAType", "NaTType")
+
+
 def factorize(groups, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Integer codes (0..G-1 in order of first appearance) and the distinct ids."""
     if groups is None:
@@ -182,13 +189,10 @@ def factorize(groups, size: int) -> tuple[np.ndarray, np.ndarray]:
         ids = np.empty(size, dtype=object)  # e.g. tuples as ids
         ids[:] = list(groups)
     if ids.dtype == object and size:
-        missing = [i for i, g in enumerate(ids) if g is None or (isinstance(g, float) and g != g)]
-        if not missing:
-            missing = [i for i, g in enumerate(ids) if type(g).__name__ in ("NAType", "NaTType")]
-        if missing:
+        bad = next((i for i, g in enumerate(ids) if _is_missing(g)), None)
+        if bad is not None:
             raise ValueError(
-                f"groups has a missing id ({ids[missing[0]]!r}) at index {missing[0]}; "
-                "give every sample a group"
+                f"groups has a missing id ({ids[bad]!r}) at index {bad}; give every sample a group"
             )
     if ids.ndim != 1 or ids.shape[0] != size:
         raise ValueError(
