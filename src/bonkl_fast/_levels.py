@@ -80,10 +80,14 @@ def _check_ascending(r: np.ndarray) -> None:
 
 
 def prepare_levels(
-    probs, rewards, *, normalize: bool = False, assume_sorted: bool = False
+    probs, rewards, *, normalize: bool = False, assume_sorted: bool = False, order_only=True
 ) -> Levels:
-    """Validate ``probs``/``rewards``, sort by reward and merge ties into levels."""
-    p, r = as_probs_rewards(probs, rewards, normalize=normalize)
+    """Validate ``probs``/``rewards``, sort by reward and merge ties into levels.
+
+    ``order_only=False`` for callers that use the reward values, not only their
+    order (see :func:`bonkl_fast._validate.as_rewards`).
+    """
+    p, r = as_probs_rewards(probs, rewards, normalize=normalize, order_only=order_only)
     if assume_sorted:
         _check_ascending(r)
         order = None

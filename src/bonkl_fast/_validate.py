@@ -8,9 +8,14 @@ rules are the same everywhere:
 * float32 (and integer) input is accepted and computed in float64;
 * probabilities must be non-negative and sum to 1 within
   ``sqrt(finfo(dtype).eps)`` of their own dtype (the rule of
-  ``numpy.random.Generator.choice``); within that tolerance they are divided
-  by their sum (pure rounding), beyond it a ``ValueError`` says by how much,
-  unless ``normalize=True`` asks for the division explicitly;
+  ``numpy.random.Generator.choice``; float16 gets float32's 3.5e-4); within
+  that tolerance they are divided by their sum (pure rounding), beyond it a
+  ``ValueError`` says by how much, unless ``normalize=True`` asks for the
+  division explicitly;
+* rewards are ordered and tied in the dtype given: where float64 would merge
+  distinct values (int64 above 2**53, uint64, longdouble) their dense ranks are
+  used, or a ``ValueError`` is raised where the values themselves matter;
+* integers too large for float64 raise ``ValueError``, not ``OverflowError``;
 * ``n`` must be finite and >= 1 (and integral where the caller needs it).
 """
 
@@ -50,19 +55,33 @@ def _to_array(x, name: str) -> np.ndarray:
         arr = np.asarray(x)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of real numbers ({exc})") from None
+    except OverflowError:
+        raise ValueError(
+            f"{name} holds an integer too large for float64 (above ~1.8e308); rescale it"
+        ) from None
     if arr.dtype == object:
-        for i, value in enumerate(arr.flat):
-            if value is None:  # astype(float) would quietly turn None into NaN
-                raise TypeError(f"{name} must be an array of real numbers, got None at index {i}")
-        try:
-            arr = arr.astype(np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"{name} must be an array of real numbers, got objects of type "
-                f"{type(arr.flat[0]).__name__ if arr.size else 'object'}"
-            ) from None
+        arr = _objects_to_float(arr, name)
     _check_real_dtype(arr, name)
     return arr
+
+
+def _objects_to_float(arr: np.ndarray, name: str) -> np.ndarray:
+    for i, value in enumerate(arr.flat):
+        if value is None:  # astype(float) would quietly turn None into NaN
+            raise TypeError(f"{name} must be an array of real numbers, got None at index {i}")
+        if isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{name} must be numeric, got a boolean at index {i}")
+    try:
+        return arr.astype(np.float64)
+    except OverflowError:
+        raise ValueError(
+            f"{name} holds an integer too large for float64 (above ~1.8e308); rescale it"
+        ) from None
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{name} must be an array of real numbers, got objects of type "
+            f"{type(arr.flat[0]).__name__ if arr.size else 'object'}"
+        ) from None
 
 
 def as_vector(x, name: str) -> np.ndarray:
@@ -85,8 +104,15 @@ def as_vector(x, name: str) -> np.ndarray:
 
 
 def _sum_tolerance(dtype: np.dtype) -> float:
-    if dtype.kind == "f":
+    """``sqrt(eps)`` of the input dtype, but never looser than float32's (3.5e-4).
+
+    float16's own rule would let a sum 3% off 1 pass as rounding; float16
+    probabilities off by more than 3.5e-4 need ``normalize=True``.
+    """
+    if dtype.kind == "f" and dtype.itemsize >= 4:
         return float(np.sqrt(np.finfo(dtype).eps))
+    if dtype.kind == "f":
+        return float(np.sqrt(np.finfo(np.float32).eps))
     return float(np.sqrt(np.finfo(np.float64).eps))
 
 
@@ -119,21 +145,71 @@ def as_probs(probs, *, normalize: bool = False, name: str = "probs") -> np.ndarr
     return p
 
 
-def as_rewards(rewards, size: int, *, name: str = "rewards") -> np.ndarray:
-    """Validate rewards: 1-D finite reals of length ``size``; -0.0 becomes 0.0."""
-    r = as_vector(rewards, name)
-    if r.shape[0] != size:
+def as_rewards(
+    rewards, size: int | None, *, name: str = "rewards", order_only: bool = True
+) -> np.ndarray:
+    """Validate rewards: 1-D finite reals (of length ``size`` unless None); -0.0 becomes 0.0.
+
+    Rewards are compared in the dtype given. Where converting them to float64
+    would make distinct values equal (int64 or uint64 above 2**53, longdouble,
+    Python ints), ``order_only=True`` returns their dense ranks instead (the same
+    order and the same ties, which is all the best-of-n pmf, KL and win rate
+    depend on); ``order_only=False`` (callers that use the reward values) raises
+    a ``ValueError``. Ties are never merged silently.
+    """
+    raw = _original_values(rewards)
+    r = as_vector(rewards if raw is None else raw, name)
+    if size is not None and r.shape[0] != size:
         raise ValueError(
             f"{name} has {r.shape[0]} entries but probs has {size}; pass one reward per outcome"
         )
+    if raw is not None and _float64_merges_values(raw, r):
+        if not order_only:
+            raise ValueError(
+                f"{name} has distinct values that are equal once converted to float64 "
+                f"(dtype {raw.dtype}, e.g. integers above 2**53); subtract a common offset "
+                "or rescale them so float64 tells them apart"
+            )
+        return _dense_ranks(raw)
     # -0.0 + 0.0 == +0.0: ties by exact equality, sign-free (copy only when needed)
     return r + 0.0 if has_negative_zero(r) else r
 
 
-def as_probs_rewards(probs, rewards, *, normalize: bool = False):
-    """Validate a reference distribution: ``(probs, rewards)`` as float64."""
+def _original_values(rewards) -> np.ndarray | None:
+    """``rewards`` as an array in a dtype float64 may not hold exactly, else None."""
+    if isinstance(rewards, np.ndarray) and rewards.dtype.kind == "f" and rewards.itemsize <= 8:
+        return None
+    try:
+        arr = np.asarray(rewards)
+    except (TypeError, ValueError, OverflowError):
+        return None  # as_vector raises the error
+    lossy_kind = arr.dtype.kind in "iu" and arr.dtype.itemsize >= 8
+    lossy_float = arr.dtype.kind == "f" and arr.dtype.itemsize > 8
+    is_objects = arr.dtype == object and arr.ndim == 1
+    return arr if lossy_kind or lossy_float or is_objects else None
+
+
+def _float64_merges_values(raw: np.ndarray, r: np.ndarray) -> bool:
+    if raw.dtype.kind in "iu" and raw.size and max(abs(int(raw.min())), int(raw.max())) <= 2**53:
+        return False
+    if raw.dtype == object:
+        return len(set(raw.tolist())) != np.unique(r).size
+    if raw.dtype.kind == "f" and bool((r.astype(raw.dtype) == raw).all()):
+        return False
+    return np.unique(raw).size != np.unique(r).size
+
+
+def _dense_ranks(raw: np.ndarray) -> np.ndarray:
+    if raw.dtype == object:  # Python ints and floats compare exactly with each other
+        rank = {value: i for i, value in enumerate(sorted(set(raw.tolist())))}
+        return np.array([rank[value] for value in raw.tolist()], dtype=np.float64)
+    return np.unique(raw, return_inverse=True)[1].astype(np.float64).reshape(-1)
+
+
+def as_probs_rewards(probs, rewards, *, normalize: bool = False, order_only: bool = True):
+    """Validate a reference: ``(probs, rewards)`` as float64 (see :func:`as_rewards`)."""
     p = as_probs(probs, normalize=normalize)
-    r = as_rewards(rewards, p.shape[0])
+    r = as_rewards(rewards, p.shape[0], order_only=order_only)
     return p, r
 
 
