@@ -8,72 +8,67 @@ exact quantities, fast, and the tools around them:
 * exact core (:mod:`bonkl_fast.exact`): ``bon_pmf``, ``kl_exact``, ``win_rate``,
   ``kl_bound``, ``win_rate_bound``, ``kl_estimate``, ``kl_estimate_expected``,
   ``kl_saturation``, ``kl_divergence``, ``win_rate_vs_reference``;
-* Monte Carlo (:mod:`bonkl_fast.sampling`): ``sample_best_of_n``,
-  ``simulate_best_of_n``;
+* Monte Carlo (:mod:`bonkl_fast.sampling`, :mod:`bonkl_fast.simulation`):
+  ``sample_best_of_n``, ``simulate_best_of_n``;
 * banks of scored samples (:mod:`bonkl_fast.bank`, :mod:`bonkl_fast.io`,
   :mod:`bonkl_fast.dask`): ``bank_curves``, ``read_bank``;
 * comparison policies (:mod:`bonkl_fast.policies`): ``rewind_and_repeat``,
   ``win_rate_tilt``, ``reward_tilt``, ``tilt_for_kl``, ``soft_best_of_n``,
   ``frontier``.
+
+Importing the package is cheap: each name is imported from its module on
+first use (PEP 562), so ``import bonkl_fast`` loads neither Numba nor a kernel.
 """
 
 from __future__ import annotations
 
-from .bank import BankCurves, bank_curves
-from .exact import (
-    bon_pmf,
-    kl_bound,
-    kl_divergence,
-    kl_estimate,
-    kl_estimate_expected,
-    kl_exact,
-    kl_saturation,
-    win_rate,
-    win_rate_bound,
-    win_rate_vs_reference,
-)
-from .io import read_bank
-from .policies import (
-    Frontier,
-    frontier,
-    reward_tilt,
-    rewind_and_repeat,
-    soft_best_of_n,
-    tilt_for_kl,
-    win_rate_tilt,
-)
-from .sampling import sample_best_of_n
-from .simulation import SimulationResult, simulate_best_of_n
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "__version__",
+# public name -> module that defines it
+_EXPORTS = {
     # exact core
-    "bon_pmf",
-    "kl_bound",
-    "kl_divergence",
-    "kl_estimate",
-    "kl_estimate_expected",
-    "kl_exact",
-    "kl_saturation",
-    "win_rate",
-    "win_rate_bound",
-    "win_rate_vs_reference",
+    "bon_pmf": "exact",
+    "kl_bound": "exact",
+    "kl_divergence": "exact",
+    "kl_estimate": "exact",
+    "kl_estimate_expected": "exact",
+    "kl_exact": "exact",
+    "kl_saturation": "exact",
+    "win_rate": "exact",
+    "win_rate_bound": "exact",
+    "win_rate_vs_reference": "exact",
     # Monte Carlo
-    "SimulationResult",
-    "sample_best_of_n",
-    "simulate_best_of_n",
+    "SimulationResult": "simulation",
+    "sample_best_of_n": "sampling",
+    "simulate_best_of_n": "simulation",
     # banks of scored samples
-    "BankCurves",
-    "bank_curves",
-    "read_bank",
+    "BankCurves": "bank",
+    "bank_curves": "bank",
+    "read_bank": "io",
     # comparison policies
-    "Frontier",
-    "frontier",
-    "rewind_and_repeat",
-    "reward_tilt",
-    "soft_best_of_n",
-    "tilt_for_kl",
-    "win_rate_tilt",
-]
+    "Frontier": "policies",
+    "frontier": "policies",
+    "rewind_and_repeat": "policies",
+    "reward_tilt": "policies",
+    "soft_best_of_n": "policies",
+    "tilt_for_kl": "policies",
+    "win_rate_tilt": "policies",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bonkl_fast' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
