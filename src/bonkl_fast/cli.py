@@ -1,9 +1,15 @@
-"""The ``bonkl`` command: ``bonkl reproduce``, ``bonkl kl``, ``bonkl simulate``, ``bonkl bank``."""
+"""The ``bonkl`` command: ``bonkl reproduce``, ``bonkl kl``, ``bonkl simulate``, ``bonkl bank``.
+
+Building the parser imports no kernels (``bonkl --version`` and ``--help``
+answer at once): each subcommand imports the library inside its ``run``.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
 import importlib
+import re
 import sys
 
 from . import __version__
@@ -11,6 +17,19 @@ from .commands._common import CliError
 
 # subcommand modules under bonkl_fast.commands, in the order --help lists them
 COMMANDS = ("reproduce", "kl", "simulate", "bank")
+
+# errors a user can fix: one line, exit 2 (csv.Error: a field over the size limit;
+# RecursionError: deeply nested JSON)
+USER_ERRORS = (
+    CliError,
+    ValueError,
+    TypeError,
+    OverflowError,
+    OSError,
+    ImportError,
+    csv.Error,
+    RecursionError,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,18 +47,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NEGATIVE_VALUE = re.compile(r"-\.?\d")
+
+
+def attach_negative_values(argv: list[str]) -> list[str]:
+    """``--rewards -1,2`` -> ``--rewards=-1,2`` (``-n -3`` -> ``-n-3``).
+
+    argparse takes a token like ``-1,2`` or ``-1e5`` for an option; a number
+    right after an option is its value.
+    """
+    out: list[str] = []
+    for token in argv:
+        prev = out[-1] if out else ""
+        is_option = prev.startswith("-") and prev != "--" and "=" not in prev
+        if is_option and not _NEGATIVE_VALUE.match(prev) and _NEGATIVE_VALUE.match(token):
+            out[-1] = prev + token if len(prev) == 2 else f"{prev}={token}"
+        else:
+            out.append(token)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(attach_negative_values(sys.argv[1:] if argv is None else argv))
     if args.command is None:
         parser.print_help()
         return 2
     try:
         return int(args.func(args) or 0)
-    except (CliError, ValueError, TypeError, OSError, ImportError) as exc:
+    except USER_ERRORS as exc:
         if args.debug:
             raise
-        print(f"bonkl {args.command}: error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        if hasattr(args, "normalize"):  # the library's advice, in command-line words
+            message = message.replace("normalize=True", "--normalize")
+        print(f"bonkl {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("bonkl: interrupted", file=sys.stderr)

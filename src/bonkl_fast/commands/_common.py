@@ -1,76 +1,79 @@
-"""Helpers shared by the ``bonkl`` subcommands: errors, output files, n lists."""
+"""Helpers shared by the ``bonkl`` subcommands: errors, numbers, parsers, progress.
+
+Output files live in :mod:`._output` (re-exported here)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
-MARKER_NAME = ".bonkl-output"
-
-
-class CliError(Exception):
-    """An error the user can fix; printed as one line, exit status 2."""
+from ._output import (  # noqa: F401  (re-exported: the subcommands import them from here)
+    MARKER_NAME,
+    CliError,
+    OwnedFolder,
+    check_writable,
+    save_figure,
+    write_atomic,
+    write_text,
+)
 
 
 def parse_float_list(text: str, what: str) -> np.ndarray:
-    """Parse ``"1,4,16,1e6"`` into a float array, or raise CliError naming ``what``."""
-    items = [s.strip() for s in text.split(",") if s.strip()]
-    if not items:
-        raise CliError(f"{what}: expected a comma-separated list of numbers, got {text!r}")
-    try:
-        return np.array([float(s) for s in items])
-    except ValueError:
-        bad = next(s for s in items if not _is_float(s))
-        raise CliError(f"{what}: {bad!r} is not a number") from None
+    """Parse ``"1,4,16,1e6"`` into a float array, or raise CliError naming ``what``.
 
-
-def _is_float(s: str) -> bool:
-    try:
-        float(s)
-    except ValueError:
-        return False
-    return True
-
-
-def check_writable(path: Path, force: bool) -> None:
-    """Refuse to overwrite a file that bonkl did not write, unless ``force``.
-
-    A file counts as bonkl's when its directory holds the marker file that
-    :func:`prepare_out_dir` creates and the file is listed in it.
+    Empty items (``"1,,4"``, a trailing comma) are refused, not skipped.
     """
-    if path.exists() and not force and not _written_by_bonkl(path):
-        raise CliError(f"{path} exists and was not written by bonkl; pass --force to overwrite it")
+    items = [s.strip() for s in text.split(",")]
+    if not any(items):
+        raise CliError(f"{what}: expected a comma-separated list of numbers, got {text!r}")
+    for position, item in enumerate(items, start=1):
+        if not item:
+            raise CliError(f"{what}: item {position} of {text!r} is empty")
+    values = [parse_number(s, what) for s in items]
+    for item, value in zip(items, values, strict=True):
+        if isinstance(value, int) and abs(value) > _FLOAT_MAX:
+            raise CliError(f"{what}: {item} is too large for a 64-bit float (max ~1.8e308)")
+    return np.array(values, dtype=float)
 
 
-def _written_by_bonkl(path: Path) -> bool:
-    marker = path.parent / MARKER_NAME
-    if not marker.is_file():
-        return False
-    return path.name in marker.read_text().split()
+def parse_number(text: str, what: str) -> int | float:
+    """A number as written: integers (also ``1e6``, ``2.0``) as exact Python ints, else a float.
+
+    ``9007199254740993`` stays that integer (a float would round it to 2**53).
+    """
+    text = text.strip()
+    try:
+        exact = Decimal(text.replace("_", "x"))  # no 1_000: refused, as in a CSV file
+    except InvalidOperation:
+        raise CliError(f"{what}: {text!r} is not a number") from None
+    if exact.is_nan():
+        raise CliError(f"{what}: {text!r} is not a number")
+    if exact.is_finite() and abs(exact) < _HUGE and exact == exact.to_integral_value():
+        return int(exact)
+    return float(text)
 
 
-def record_output(path: Path) -> None:
-    """Remember that bonkl wrote ``path`` (so a rerun may overwrite it)."""
-    marker = path.parent / MARKER_NAME
-    names = set(marker.read_text().split()) if marker.is_file() else set()
-    if path.name not in names:
-        names.add(path.name)
-        marker.write_text("\n".join(sorted(names)) + "\n")
+_FLOAT_MAX = int(np.finfo(np.float64).max)
+_HUGE = Decimal("1e400")  # integers beyond any float64 are not expanded digit by digit
 
 
-def write_text(path: Path, text: str, force: bool) -> None:
-    """Write ``text`` to ``path`` after :func:`check_writable`, and record it."""
-    check_writable(path, force)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    record_output(path)
+def parse_count(text: str, what: str, minimum: int = 1) -> int:
+    """An exact integer >= ``minimum`` written like ``16``, ``1e6`` or ``9007199254740993``."""
+    value = parse_number(text, what)
+    if not isinstance(value, int) or value < minimum:
+        raise CliError(f"{what}: expected an integer >= {minimum}, got {text!r}")
+    return value
+
+
+def record_output(path) -> None:
+    """Nothing to do (kept for callers): a file the user named is never replaced without --force."""
 
 
 def add_output_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--force", action="store_true", help="overwrite files bonkl did not write")
+    parser.add_argument("--force", action="store_true", help="overwrite existing output files")
 
 
 def say(args: argparse.Namespace, message: str) -> None:

@@ -4,14 +4,6 @@ from __future__ import annotations
 
 import json
 
-from .. import reference_suite as suite
-from ..exact import (
-    kl_and_win_rate,
-    kl_bound,
-    kl_estimate_expected,
-    kl_saturation,
-    win_rate_bound,
-)
 from ._common import new_command, parse_float_list
 from ._distribution import add_distribution_flags, distribution_from_args
 
@@ -55,6 +47,14 @@ def register(subparsers) -> None:
 
 def compute(probs, rewards, ns, *, normalize: bool = False) -> dict:
     """All columns of ``bonkl kl`` as a dict of lists (what ``--json`` prints)."""
+    from ..exact import (
+        kl_and_win_rate,
+        kl_bound,
+        kl_estimate_expected,
+        kl_saturation,
+        win_rate_bound,
+    )
+
     kw = {"normalize": normalize}
     saturation = kl_saturation(probs, rewards, **kw)
     kl, win = kl_and_win_rate(probs, rewards, ns, **kw)
@@ -70,6 +70,8 @@ def compute(probs, rewards, ns, *, normalize: bool = False) -> dict:
 
 
 def run(args) -> int:
+    from ..reference_suite import format_table
+
     probs, rewards = distribution_from_args(args)
     ns = parse_float_list(args.ns, "-n")
     result = compute(probs, rewards, ns, normalize=args.normalize)
@@ -77,7 +79,7 @@ def run(args) -> int:
         print(json.dumps(result, indent=2))
     else:
         rows = list(zip(*(result[c] for c in COLUMNS), strict=True))
-        print(suite.format_table(rows, COLUMNS))
+        print(format_table(rows, COLUMNS))
     return 0
 
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 
-from .._validate import as_integer_n
-from ..simulation import simulate_best_of_n
-from ._common import CliError, new_command, say
+from ._common import CliError, new_command, parse_count, parse_number, say
 from ._distribution import add_distribution_flags, distribution_from_args
 
 EXAMPLES = """\
@@ -52,26 +50,17 @@ def register(subparsers) -> None:
 MAX_SIZE = 10**11  # draws per run: about an hour here, and its per-chunk seeds fit in memory
 
 
-def _count(text: str, flag: str, minimum: int) -> int:
-    """Parse an integer count that may be written like ``1e6``."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise CliError(f"{flag}: {text!r} is not a number") from None
-    if not value.is_integer() or value < minimum:
-        raise CliError(f"{flag}: expected an integer >= {minimum}, got {text!r}")
-    return int(value)
-
-
 def run(args) -> int:
+    from .._validate import as_integer_n
+    from ..simulation import simulate_best_of_n
+
     probs, rewards = distribution_from_args(args)
     source = args.file if args.file is not None else "--probs/--rewards"
-    try:
-        n = as_integer_n(float(args.n))
+    try:  # parsed exactly (9007199254740993 is not 2**53); the library says what n may be
+        n = as_integer_n(parse_number(args.n, "-n"))
     except ValueError as exc:
-        detail = exc if "could not convert" not in str(exc) else f"{args.n!r} is not a number"
-        raise CliError(f"-n: {detail} (one integer >= 1)") from None
-    size = _count(args.size, "--size", 2)
+        raise CliError(f"-n: {exc} (one integer >= 1)") from None
+    size = parse_count(args.size, "--size", 2)
     if size > MAX_SIZE:
         raise CliError(f"--size: at most {MAX_SIZE:.0e} draws per run, got {args.size}")
     if args.seed is not None and args.seed < 0:
@@ -90,7 +79,7 @@ def run(args) -> int:
             normalize=args.normalize,
         )
     except ValueError as exc:
-        raise CliError(f"{source}: {str(exc).replace('normalize=True', '--normalize')}") from None
+        raise CliError(f"{source}: {exc}") from None
     if args.json:
         print(
             json.dumps(
