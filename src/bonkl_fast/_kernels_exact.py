@@ -69,21 +69,93 @@ def log_ratio(log_f, log_g, mass, cum):
 
 
 @jit
+def level_log_weight(n, log_f, log_g, mass, cum):
+    """Preconditions: n >= 1, log_f = log F, log_g = log G (-inf below the lowest level
+    with mass), mass = q > 0, cum = F. Log best-of-n mass of one level (MATH §2).
+
+    ``log w = n log F + log1mexp(n log(G/F))``: both parts are <= 0 (no
+    cancellation), so ``log w`` is finite and accurate to a few ulps even where
+    ``w`` itself underflows.
+    """
+    c = -math.inf if log_g == -math.inf else log_ratio(log_f, log_g, mass, cum)
+    return n * log_f + log1mexp(n * c)
+
+
+@jit
 def level_weights(mass, cum, tail, n):
     """Preconditions: levels as above, n >= 1. Best-of-n mass of every level.
 
-    ``log w = n log F + log1mexp(n log(G/F))`` (MATH §2), then ``w = exp(log w)``.
+    ``w = exp(level_log_weight)``; 0 where ``F^n`` underflows.
     """
     out = np.zeros(mass.shape[0])
     log_g = -math.inf
     for level in range(mass.shape[0]):
         log_f = log_cdf(cum[level], tail[level])
-        x = n * log_f
-        if x >= EXP_UNDERFLOW:
-            c = log_ratio(log_f, log_g, mass[level], cum[level]) if level > 0 else -math.inf
-            out[level] = math.exp(x + log1mexp(n * c))
+        if n * log_f >= EXP_UNDERFLOW:
+            out[level] = math.exp(level_log_weight(n, log_f, log_g, mass[level], cum[level]))
         log_g = log_f
     return out
+
+
+@jit
+def run_mass(probs_sorted, lo, hi):
+    """Preconditions: lo < hi. Compensated mass of the outcomes lo:hi (as merge_levels)."""
+    total, comp = 0.0, 0.0
+    for i in range(lo, hi):
+        total, comp = neumaier_add(total, comp, probs_sorted[i])
+    return total + comp
+
+
+@jit
+def outcome_weights(rewards_sorted, probs_sorted, n, log_space, out):
+    """Preconditions: rewards ascending, probs >= 0 summing to 1, n >= 1, out of the same
+    length. Writes the best-of-n pmf (or its log) of every outcome into ``out``.
+
+    ``pi_n(y) = p_y / q * w`` of its level (MATH §1-2), tied outcomes sharing
+    ``w`` in proportion to ``p``; the log is ``log(p_y / q) + log w``, finite
+    wherever ``p_y > 0`` (``-inf`` where ``p_y = 0``). Two passes and no
+    memory beyond ``out``: the first stores each level's tail ``S`` (summed
+    from the top) in ``out`` at the level's first outcome, the second sums
+    ``F`` upwards and overwrites ``out`` (the same sums as merge_levels).
+    """
+    size = rewards_sorted.shape[0]
+    above, above_comp = 0.0, 0.0
+    hi = size
+    while hi > 0:
+        lo = hi - 1
+        while lo > 0 and rewards_sorted[lo - 1] == rewards_sorted[hi - 1]:
+            lo -= 1
+        mass = run_mass(probs_sorted, lo, hi)
+        if mass > 0.0:
+            out[lo] = above + above_comp
+            above, above_comp = neumaier_add(above, above_comp, mass)
+        hi = lo
+    below, below_comp = 0.0, 0.0
+    log_g = -math.inf
+    lo = 0
+    while lo < size:
+        hi = lo + 1
+        while hi < size and rewards_sorted[hi] == rewards_sorted[lo]:
+            hi += 1
+        mass = run_mass(probs_sorted, lo, hi)
+        if mass > 0.0:
+            below, below_comp = neumaier_add(below, below_comp, mass)
+            cum = below + below_comp
+            log_f = log_cdf(cum, out[lo])
+            log_w = level_log_weight(n, log_f, log_g, mass, cum) + 0.0  # + 0.0: no -0.0
+            w = math.exp(log_w) if n * log_f >= EXP_UNDERFLOW else 0.0
+            for i in range(lo, hi):
+                p = probs_sorted[i]
+                if not log_space:
+                    out[i] = p * (w / mass)
+                elif p == 0.0:
+                    out[i] = -math.inf
+                else:
+                    out[i] = log_w if p == mass else math.log(p / mass) + log_w
+            log_g = log_f
+        else:
+            out[lo:hi] = -math.inf if log_space else 0.0
+        lo = hi
 
 
 @jit
