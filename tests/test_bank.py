@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import bonkl_fast as bk
 from bonkl_fast.bank import bank_curves
+from bonkl_fast.testing import bank_rewards
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -198,7 +199,7 @@ def test_weights_sum_to_one_with_constant_reward_and_huge_tie():
 
 
 @given(
-    st.lists(st.integers(0, 4), min_size=2, max_size=12),
+    bank_rewards(min_size=2, max_size=12, max_levels=5),
     st.randoms(use_true_random=False),
 )
 def test_invariant_to_row_order_group_order_and_id_type(values, rnd):
@@ -243,10 +244,27 @@ def test_ns_order_and_repeats_kept():
 def test_tables():
     curves = bank_curves([0.0, 1, 2], logprobs=[-1.0, -1, -1])
     csv = curves.to_csv().splitlines()
-    assert csv[0] == "n,groups,kl_bound,kl_estimate,kl_plugin,expected_reward,win_rate"
-    assert csv[3].endswith(",2.0,nan")
-    assert curves.to_markdown().count("\n") == 5
+    assert csv[0] == (
+        "n,groups,groups_win_rate,kl_bound,kl_estimate,kl_estimate_sem,kl_plugin,kl_plugin_sem,"
+        "expected_reward,expected_reward_sem,win_rate,win_rate_sem"
+    )
+    assert csv[3].startswith("3,1,0,") and csv[3].endswith(",2.0,nan,nan,nan")  # one group: no sem
+    markdown = curves.to_markdown().splitlines()
+    assert len(markdown) == 2 + 3 + 2  # header, rows, blank line and the note
+    assert "needs a reference sample held out" in markdown[-1]  # why the win rate is NaN at n = N
     assert "kl_estimate" not in bank_curves([0.0, 1]).to_csv()
+
+
+def test_tables_mark_rows_whose_groups_change_with_n():
+    curves = bank_curves([0.0, 1, 2, 3, 4, 5], [1, 2, 3, 4], groups=[0, 0, 0, 0, 1, 1])
+    rows = curves.to_markdown().splitlines()
+    cells = [row.split(" | ")[1] for row in rows[2:6]]  # the groups column
+    assert cells == ["2", "2*", "1*", "1*"]  # n = 2: the win rate already drops group 1
+    assert any("groups averaged change with n" in line for line in rows)
+    assert curves.population_changes().tolist() == [False, True, True, True]
+    same = bank_curves([0.0, 1, 2, 3], [1, 2], groups=[0, 0, 1, 1])
+    assert "change with n" not in same.to_markdown()
+    assert curves.to_dict()["notes"] == curves.notes()
 
 
 # ------------------------------------------------------------- bad input
@@ -300,11 +318,17 @@ def test_cached_and_uncached_weights_agree_exactly(monkeypatch):
     groups = np.repeat(np.arange(200), sizes)
     rewards = rng.integers(0, 6, groups.shape[0]).astype(float)
     logprobs = -rng.exponential(2.0, groups.shape[0])
-    cached = bank_curves(rewards, np.arange(1, 31), logprobs=logprobs, groups=groups)
+    gold = {"gold": rng.integers(0, 3, groups.shape[0]).astype(float)}
+    ns = np.arange(1, 31)
+    cached = bank_curves(rewards, ns, logprobs=logprobs, groups=groups, evaluate=gold)
     monkeypatch.setattr(bank_module, "CACHE_LIMIT", 0)
-    direct = bank_curves(rewards, np.arange(1, 31), logprobs=logprobs, groups=groups)
+    direct = bank_curves(rewards, ns, logprobs=logprobs, groups=groups, evaluate=gold)
     for field in ("expected_reward", "win_rate", "kl_estimate", "kl_plugin"):
         np.testing.assert_array_equal(getattr(cached, field), getattr(direct, field))
+    np.testing.assert_array_equal(cached.evaluated["gold"], direct.evaluated["gold"])
+    np.testing.assert_array_equal(
+        cached.evaluated_win_rate["gold"], direct.evaluated_win_rate["gold"]
+    )
 
 
 def test_id_encodings_give_the_same_groups():

@@ -24,8 +24,21 @@ FIELDS = (
     "mean_kl_estimate",
     "mean_kl_plugin",
     "groups_counted",
+    "groups_counted_win_rate",
     "kl_bound",
     "ns",
+    "sem_expected_reward",
+    "sem_win_rate",
+    "sem_kl_estimate",
+    "sem_kl_plugin",
+)
+SCORE_FIELDS = (
+    "evaluated",
+    "evaluated_win_rate",
+    "mean_evaluated",
+    "mean_evaluated_win_rate",
+    "sem_evaluated",
+    "sem_evaluated_win_rate",
 )
 
 
@@ -50,6 +63,8 @@ def random_bank(seed, n_groups=40, string_ids=False):
             "prompt_id": [f"prompt-{g}" for g in groups] if string_ids else groups,
             "reward": rng.integers(0, 5, groups.shape[0]).astype(float),  # many ties
             "logprob": -rng.exponential(4.0, groups.shape[0]),
+            "gold": rng.integers(0, 4, groups.shape[0]).astype(float),  # ties
+            "human": rng.normal(size=groups.shape[0]),
         }
     )
     return frame.sample(frac=1.0, random_state=seed).reset_index(drop=True)  # shuffled rows
@@ -63,6 +78,31 @@ def assert_identical(got, expected):
             assert a is None, field
         else:
             np.testing.assert_array_equal(a, b, err_msg=field)
+    for field in SCORE_FIELDS:
+        a, b = getattr(got, field), getattr(expected, field)
+        assert list(a) == list(b), field
+        for name in b:
+            np.testing.assert_array_equal(a[name], b[name], err_msg=f"{field}[{name}]")
+
+
+@pytest.mark.parametrize("npartitions", [1, 4])
+def test_evaluate_columns_equal_in_memory(npartitions):
+    frame = random_bank(20 + npartitions)
+    expected = bank_curves(
+        frame["reward"].to_numpy(),
+        [1, 2, 3, 8, 20],
+        logprobs=frame["logprob"].to_numpy(),
+        groups=frame["prompt_id"].to_numpy(),
+        evaluate={"gold": frame["gold"].to_numpy(), "human": frame["human"].to_numpy()},
+    )
+    ddf = dd.from_pandas(frame, npartitions=npartitions, sort=False)
+    got = bank_dask.bank_curves(
+        ddf, logprob="logprob", ns=[1, 2, 3, 8, 20], evaluate=["gold", "human"]
+    )
+    assert list(got.evaluated) == ["gold", "human"]
+    assert_identical(got, expected)
+    one = bank_dask.bank_curves(ddf, ns=[2], evaluate="gold")
+    assert list(one.evaluated) == ["gold"]
 
 
 @pytest.mark.parametrize("string_ids", [False, True])
@@ -107,6 +147,8 @@ def test_errors():
     ddf = dd.from_pandas(random_bank(1, n_groups=3), npartitions=2, sort=False)
     with pytest.raises(ValueError, match=r"no column 'score'"):
         bank_dask.bank_curves(ddf, reward="score")
+    with pytest.raises(ValueError, match=r"no column 'truth'"):
+        bank_dask.bank_curves(ddf, evaluate=["truth"])
     with pytest.raises(ValueError, match=r"ns must be >= 1"):
         bank_dask.bank_curves(ddf, ns=[0])
 

@@ -37,6 +37,7 @@ import math
 import numpy as np
 
 from ._jit import jit, jit_parallel, prange
+from ._kernels_bank_eval import evaluated_column, pair_sums
 from ._kernels_exact import EXP_UNDERFLOW, kl_estimate_complement, level_weights, neumaier_add
 
 # log-probs below about -708 give exp() below the normal range: floor eps there (the estimate
@@ -140,7 +141,8 @@ def sort_group(rewards, logprobs, use_logprobs, lo, hi, out):
     """Preconditions: lo < hi, out (3, >= hi - lo). Stable sort of rows lo:hi by reward.
 
     Writes rewards, ``eps = exp(logprob)`` (floored at the smallest normal float)
-    and ``keep = -expm1(logprob)`` (= 1 - eps, accurate near 1) into ``out``.
+    and ``keep = -expm1(logprob)`` (= 1 - eps, accurate near 1) into ``out``;
+    returns the rows in sorted order.
     """
     size = hi - lo
     order = np.arange(lo, hi)
@@ -159,63 +161,90 @@ def sort_group(rewards, logprobs, use_logprobs, lo, hi, out):
         if use_logprobs:
             out[1, k] = max(math.exp(logprobs[order[k]]), TINY)
             out[2, k] = -math.expm1(logprobs[order[k]])
+    return order
 
 
 @jit
-def run_groups(rewards, logprobs, use_eps, start, order, ns, cache_limit, out):
-    """Preconditions: rows grouped by ``start`` (any order within a group); groups ``order``
-    sorted by size; ns ascending integral >= 1; ``logprobs`` empty unless ``use_eps``.
+def sort_scores(scores, order, rows, sums):
+    """Preconditions: ``order`` sorts one group by reward, ``rows[0]`` its sorted rewards.
 
-    Fills ``out`` (4, groups, len(ns)): reward, win rate, estimate, plug-in (NaN where undefined).
+    Writes each evaluation score in reward order (``rows[3 + e]``) and its pair sums.
+    """
+    size = order.shape[0]
+    for e in range(scores.shape[0]):
+        for k in range(size):
+            rows[3 + e, k] = scores[e, order[k]]
+        pair_sums(rows[0, :size], rows[3 + e, :size], sums[e])
+
+
+@jit
+def run_groups(rewards, logprobs, use_eps, scores, start, order, ns, cache_limit, out):
+    """Preconditions: rows grouped by ``start`` (any order within a group); groups ``order``
+    sorted by size; ns ascending integral >= 1; ``logprobs`` empty unless ``use_eps``;
+    ``scores`` (E, rows) evaluation scores.
+
+    Fills ``out`` (4 + 2E, groups, len(ns)): reward, win rate, estimate, plug-in,
+    then per score its expected value and win rate (NaN where undefined).
     Weights of (N, n) are cached for all ns while N repeats, if len(ns) * N
     <= cache_limit; otherwise recomputed per group and n.
     """
     m = ns.shape[0]
+    evaluations = scores.shape[0]
     current, cached = -1, False
-    tables, rows = np.empty((1, 4, 1)), np.empty((3, 1))
+    tables, rows = np.empty((1, 4, 1)), np.empty((3 + evaluations, 1))
+    sums = np.empty((evaluations, 3, 1))
     mass, cum, tail = uniform_levels(1)
     for g in order:
         size = start[g + 1] - start[g]
         if size != current:
             current, cached = size, m * size <= cache_limit
-            tables, rows = np.empty((m if cached else 1, 4, size)), np.zeros((3, size))
+            tables, rows = (
+                np.empty((m if cached else 1, 4, size)),
+                np.zeros((3 + evaluations, size)),
+            )
+            sums = np.empty((evaluations, 3, size))
             mass, cum, tail = uniform_levels(size)
             for j in range(m if cached else 0):
                 if ns[j] <= size:
                     subset_weights(size, ns[j], tables[j], mass, cum, tail)
-        sort_group(rewards, logprobs, use_eps, start[g], start[g + 1], rows)
+        rank_order = sort_group(rewards, logprobs, use_eps, start[g], start[g + 1], rows)
+        sort_scores(scores, rank_order, rows, sums)
         for j in range(m):
             if ns[j] > size:
                 out[:, g, j] = np.nan
                 continue
             if not cached:
                 subset_weights(size, ns[j], tables[0], mass, cum, tail)
-            values = group_column(
-                rows[0], rows[1], rows[2], use_eps, ns[j], tables[j if cached else 0]
-            )
+            table = tables[j if cached else 0]
+            values = group_column(rows[0], rows[1], rows[2], use_eps, ns[j], table)
             out[0, g, j] = values[0]
             out[1, g, j] = 1.0 - values[1] if ns[j] < size else np.nan
             out[2, g, j] = values[2] if use_eps else np.nan
             out[3, g, j] = values[3] if ns[j] > 1.0 else 0.0
+            for e in range(evaluations):
+                score, win = evaluated_column(rows[0], rows[3 + e], sums[e], table[0], ns[j])
+                out[4 + 2 * e, g, j] = score
+                out[5 + 2 * e, g, j] = win
 
 
 @jit_parallel
-def bank_kernel(rewards, logprobs, use_eps, start, order, chunks, ns, cache_limit, out):
+def bank_kernel(rewards, logprobs, use_eps, scores, start, order, chunks, ns, cache_limit, out):
     """Preconditions: as :func:`run_groups`; ``chunks`` cuts ``order`` into work units.
 
     Each chunk writes only its own groups' rows of ``out``: deterministic for any thread count.
     """
     for c in prange(chunks.shape[0] - 1):
         part = order[chunks[c] : chunks[c + 1]]
-        run_groups(rewards, logprobs, use_eps, start, part, ns, cache_limit, out)
+        run_groups(rewards, logprobs, use_eps, scores, start, part, ns, cache_limit, out)
 
 
 @jit
 def group_rows(codes, n_groups, rewards, logprobs, use_logprobs):
     """Preconditions: 0 <= codes < n_groups, arrays of equal length (logprobs empty if unused).
 
-    Stable counting sort of the rows by group: returns ``(start, rewards, logprobs)``
-    with group g in ``start[g]:start[g + 1]``, rows in input order.
+    Stable counting sort of the rows by group: returns ``(start, rewards, logprobs,
+    place)`` with group g in ``start[g]:start[g + 1]``, rows in input order, and
+    input row i moved to ``place[i]``.
     """
     size = codes.shape[0]
     start = np.zeros(n_groups + 1, dtype=np.int64)
@@ -224,50 +253,40 @@ def group_rows(codes, n_groups, rewards, logprobs, use_logprobs):
     for g in range(n_groups):
         start[g + 1] += start[g]
     fill = start[:-1].copy()
+    place = np.empty(size, dtype=np.int64)
     grouped = np.empty(size)
     grouped_lp = np.empty(size if use_logprobs else 0)
     for i in range(size):
         k = fill[codes[i]]
         fill[codes[i]] += 1
+        place[i] = k
         grouped[k] = rewards[i]
         if use_logprobs:
             grouped_lp[k] = logprobs[i]
-    return start, grouped, grouped_lp
+    return start, grouped, grouped_lp, place
 
 
 @jit
-def first_appearance_codes(ids, low, span):
-    """Preconditions: low <= ids < low + span. Codes 0.. in order of first appearance, and
-    the row of each group's first appearance."""
-    lookup = np.full(span, -1, dtype=np.int64)
-    codes = np.empty(ids.shape[0], dtype=np.int64)
-    first = np.empty(ids.shape[0], dtype=np.int64)
-    count = 0
-    for i in range(ids.shape[0]):
-        slot = ids[i] - low
-        if lookup[slot] < 0:
-            lookup[slot] = count
-            first[count] = i
-            count += 1
-        codes[i] = lookup[slot]
-    return codes, first[:count]
+def sample_weights(rewards, start, n, out):
+    """Preconditions: rows grouped by ``start``, every group of N >= n samples; n integral.
 
-
-@jit
-def nan_column_means(values):
-    """Preconditions: values 2-D. Mean of each column over its non-NaN entries (NaN if none)."""
-    rows, cols = values.shape
-    total = np.zeros(cols)
-    comp = np.zeros(cols)
-    count = np.zeros(cols, dtype=np.int64)
-    for i in range(rows):
-        for j in range(cols):
-            x = values[i, j]
-            if x == x:
-                total[j], comp[j] = neumaier_add(total[j], comp[j], x)
-                count[j] += 1
-    out = np.full(cols, np.nan)
-    for j in range(cols):
-        if count[j] > 0:
-            out[j] = (total[j] + comp[j]) / count[j]
-    return out
+    ``out[k]``: probability that best-of-n on a uniform n-subset of its group
+    picks grouped row k (its level's weight from :func:`level_sums`, shared equally).
+    """
+    rows = np.empty((3, 1))
+    for g in range(start.shape[0] - 1):
+        size = start[g + 1] - start[g]
+        rows = np.empty((3, size))
+        order = sort_group(rewards, rewards[:0], False, start[g], start[g + 1], rows)
+        table = np.empty((4, size))
+        mass, cum, tail = uniform_levels(size)
+        subset_weights(size, n, table, mass, cum, tail)
+        high = size
+        while high > 0:
+            low = high - 1
+            while low > 0 and rows[0, low - 1] == rows[0, high - 1]:
+                low -= 1
+            share = level_sums(table, low, high, size)[0] / (high - low)
+            for k in range(low, high):
+                out[order[k]] = share
+            high = low

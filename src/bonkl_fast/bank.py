@@ -1,286 +1,108 @@
-"""Best-of-n curves from a bank of scored samples (MATH §4, §7).
+"""Best-of-n curves from a bank of scored samples (MATH §4, §7, §11).
 
 An evaluation drew N samples per prompt from the reference model and scored
 each one. :func:`bank_curves` turns those flat per-sample arrays into, for every
 n, the unbiased best-of-n expected reward and win rate (averages over all
 n-subsets drawn without replacement), the KL estimate of MATH §4 (from the
-samples' log-probabilities) and the exact KL of best-of-n resampling from the
-bank (the "plug-in" KL), per group and averaged over groups.
+samples' log-probabilities), the exact KL of best-of-n resampling from the
+bank (the "plug-in" KL) and, for other scores of the same samples (a gold
+reward, a human label), the expected score and win rate of the sample
+best-of-n picks by the reward: per group, averaged over groups, with
+standard errors. :func:`bank_weights` gives the per-sample weights behind them.
 """
 
 from __future__ import annotations
-
-import io
-from dataclasses import dataclass
 
 import numba
 import numpy as np
 
 from . import _kernels_bank as kern
-from ._kernels_exact import kl_bound_many
-from ._kernels_sort import stable_argsort
-from ._validate import as_vector
+from ._bank_groups import factorize
+from ._bank_inputs import as_evaluate, as_logprobs, as_ns, as_scores, default_ns
+from .bank_result import BankCurves
 
-__all__ = ["BankCurves", "bank_curves"]
+__all__ = ["BankCurves", "bank_curves", "bank_weights", "default_ns"]
 
 # cache the (N, n) weights of a group size for all ns when len(ns) * N is at most this
 CACHE_LIMIT = 1 << 20
 
 
-@dataclass(frozen=True)
-class BankCurves:
-    """Best-of-n curves of a bank, per group and averaged (see :func:`bank_curves`).
-
-    Attributes
-    ----------
-    ns : ndarray of int64, shape (m,)
-        The subset sizes n, in the order requested.
-    groups : ndarray, shape (G,)
-        Distinct group ids, in order of first appearance in the input rows.
-    n_samples : ndarray of int64, shape (G,)
-        Samples per group (N).
-    expected_reward, win_rate, kl_plugin : ndarray, shape (G, m)
-        Per group and n; NaN where n > N (win rate: where n >= N).
-    kl_estimate : ndarray, shape (G, m), or None
-        MATH §4 estimate (None when no log-probabilities were given).
-    kl_bound : ndarray, shape (m,)
-        ``log n - (n - 1) / n``.
-    mean_expected_reward, mean_win_rate, mean_kl_estimate, mean_kl_plugin : ndarray, shape (m,)
-        Unweighted means over the groups whose entry is defined (groups with
-        N < n, or N <= n for the win rate, are left out); NaN when no group
-        qualifies. ``mean_kl_estimate`` is None without log-probabilities.
-    groups_counted : ndarray of int64, shape (m,)
-        Number of groups with N >= n (those averaged into the reward and KL means).
-    """
-
-    ns: np.ndarray
-    groups: np.ndarray
-    n_samples: np.ndarray
-    expected_reward: np.ndarray
-    win_rate: np.ndarray
-    kl_estimate: np.ndarray | None
-    kl_plugin: np.ndarray
-    kl_bound: np.ndarray
-    mean_expected_reward: np.ndarray
-    mean_win_rate: np.ndarray
-    mean_kl_estimate: np.ndarray | None
-    mean_kl_plugin: np.ndarray
-    groups_counted: np.ndarray
-
-    def table(self) -> dict[str, np.ndarray]:
-        """The averaged curves as named columns (``kl_estimate`` only with log-probabilities)."""
-        columns = {"n": self.ns, "groups": self.groups_counted, "kl_bound": self.kl_bound}
-        if self.mean_kl_estimate is not None:
-            columns["kl_estimate"] = self.mean_kl_estimate
-        columns["kl_plugin"] = self.mean_kl_plugin
-        columns["expected_reward"] = self.mean_expected_reward
-        columns["win_rate"] = self.mean_win_rate
-        return columns
-
-    def to_csv(self) -> str:
-        """The averaged curves as CSV text (full float precision, ``nan`` for undefined)."""
-        columns = self.table()
-        out = io.StringIO()
-        out.write(",".join(columns) + "\n")
-        for i in range(self.ns.shape[0]):
-            out.write(",".join(_format(col[i], exact=True) for col in columns.values()) + "\n")
-        return out.getvalue()
-
-    def to_markdown(self) -> str:
-        """The averaged curves as a Markdown table (6 significant digits)."""
-        columns = self.table()
-        lines = ["| " + " | ".join(columns) + " |", "|" + "---:|" * len(columns)]
-        for i in range(self.ns.shape[0]):
-            cells = (_format(column[i], exact=False) for column in columns.values())
-            lines.append("| " + " | ".join(cells) + " |")
-        return "\n".join(lines) + "\n"
+def _grouped(rewards, groups, logprobs=None):
+    if np.size(rewards) == 0:
+        raise ValueError("rewards is empty; pass at least one scored sample")
+    r = as_scores(rewards, "rewards")
+    use_logprobs = logprobs is not None
+    lp = as_logprobs(logprobs, r.shape[0]) if use_logprobs else np.empty(0)
+    codes, ids = factorize(groups, r.shape[0])
+    return (ids, *kern.group_rows(codes, ids.shape[0], r, lp, use_logprobs))
 
 
-def _format(value, *, exact: bool) -> str:
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    return repr(float(value)) if exact else f"{float(value):.6g}"
-
-
-def _nan_mean(values: np.ndarray) -> np.ndarray:
-    """Column means over the non-NaN entries (compensated sums); NaN for all-NaN columns."""
-    return kern.nan_column_means(np.ascontiguousarray(values))
-
-
-def assemble(ns, groups, n_samples, reward, win, estimate, plugin) -> BankCurves:
-    """Build :class:`BankCurves` from per-group rows (shared with :mod:`bonkl_fast.dask`)."""
-    return BankCurves(
-        ns=ns,
-        groups=groups,
-        n_samples=n_samples,
-        expected_reward=reward,
-        win_rate=win,
-        kl_estimate=estimate,
-        kl_plugin=plugin,
-        kl_bound=kl_bound_many(ns.astype(np.float64)),
-        mean_expected_reward=_nan_mean(reward),
-        mean_win_rate=_nan_mean(win),
-        mean_kl_estimate=None if estimate is None else _nan_mean(estimate),
-        mean_kl_plugin=_nan_mean(plugin),
-        groups_counted=(n_samples[:, None] >= ns[None, :]).sum(axis=0).astype(np.int64),
-    )
-
-
-def as_logprobs(logprobs, size: int) -> np.ndarray:
-    """Validate log-probabilities: finite, <= 0, one per sample."""
-    lp = as_vector(logprobs, "logprobs")
-    if lp.shape[0] != size:
-        raise ValueError(
-            f"logprobs has {lp.shape[0]} entries but rewards has {size}; "
-            "pass one log-probability per sample"
-        )
-    if (lp > 0).any():
-        bad = int(np.flatnonzero(lp > 0)[0])
-        raise ValueError(
-            f"logprobs must be <= 0 (natural-log probabilities), found {lp[bad]:g} at index "
-            f"{bad}; pass log-probabilities, not probabilities or negated values"
-        )
-    return lp
-
-
-def as_ns(ns, min_size: int) -> np.ndarray:
-    """Validate subset sizes: integers >= 1; default 1..min N."""
-    if ns is None:
-        return np.arange(1, min_size + 1, dtype=np.int64)
-    if isinstance(ns, (bool, np.bool_)):
-        raise TypeError("ns must be integers >= 1, got a boolean")
-    values = as_vector(np.atleast_1d(ns), "ns")
-    if (values < 1).any():
-        raise ValueError(f"ns must be >= 1 (subset sizes), got {values[values < 1][0]:g}")
-    if (values != np.floor(values)).any():
-        bad = values[values != np.floor(values)][0]
-        raise ValueError(f"ns must be integers (subset sizes), got {bad:g}; round them")
-    if (values > 2.0**53).any():
-        raise ValueError(f"ns must be at most 2**53, got {values.max():g}")
-    return values.astype(np.int64)
-
-
-def _fits_int64(ids: np.ndarray) -> bool:
-    if ids.dtype.kind != "u":
-        return True
-    return int(ids.max()) < 2**62
-
-
-def _is_missing(group) -> bool:
-    """None, a float NaN, or pandas' NA/NaT (without importing pandas)."""
-    if group is None or (isinstance(group, float) and group != group):
-        return True
-    return type(group).__name__ in ("NAType", "NaTType")
-
-
-def factorize(groups, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes (0..G-1 in order of first appearance) and the distinct ids."""
-    if groups is None:
-        return np.zeros(size, dtype=np.int64), np.zeros(1, dtype=np.int64)
-    ids = np.asarray(groups)
-    if not isinstance(groups, np.ndarray) and ids.dtype.kind in "USO" and len(groups) == size:
-        # keep the ids' own types: np.asarray turns [1, "1"] into two equal strings,
-        # NaN into "nan" and tuples into rows
-        ids = np.empty(size, dtype=object)
-        ids[:] = list(groups)
-        if all(isinstance(g, str) for g in ids):
-            ids = ids.astype(str)  # all strings: nothing to keep apart, plain str dtype
-    elif ids.ndim > 1 and not isinstance(groups, np.ndarray) and len(groups) == size:
-        ids = np.empty(size, dtype=object)  # e.g. tuples as ids
-        ids[:] = list(groups)
-    if ids.dtype == object and size:
-        bad = next((i for i, g in enumerate(ids) if _is_missing(g)), None)
-        if bad is not None:
-            raise ValueError(
-                f"groups has a missing id ({ids[bad]!r}) at index {bad}; give every sample a group"
-            )
-    if ids.ndim != 1 or ids.shape[0] != size:
-        raise ValueError(
-            f"groups must be 1-D with one id per sample ({size}), got shape {ids.shape}"
-        )
-    if ids.dtype.kind == "f" and np.isnan(ids).any():
-        bad = int(np.flatnonzero(np.isnan(ids))[0])
-        raise ValueError(f"groups has a missing (NaN) id at index {bad}; give every sample a group")
-    if ids.dtype.kind in "iub" and size and _fits_int64(ids):
-        as_int = ids.astype(np.int64)
-        low, high = int(as_int.min()), int(as_int.max())
-        if high - low < 4 * size + 1024:  # compact ids: one pass with a lookup table
-            codes, first = kern.first_appearance_codes(as_int, low, high - low + 1)
-            return codes, ids[first]
-    if ids.dtype.kind in "iub" and np.abs(ids.astype(np.float64)).max() < 2.0**53:
-        perm = stable_argsort(ids.astype(np.float64))  # radix sort: stable, exact below 2**53
-        sorted_ids = ids[perm]
-        new_run = np.empty(size, dtype=bool)
-        new_run[0] = True
-        np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=new_run[1:])
-        run = np.empty(size, dtype=np.int64)
-        run[perm] = np.cumsum(new_run) - 1
-        first = perm[new_run]  # stable sort: the first row of each run is its first appearance
-    else:
-        try:
-            _, first, run = np.unique(ids, return_index=True, return_inverse=True)
-        except TypeError:  # ids of mutually unorderable types: hash them instead
-            lookup: dict = {}
-            codes = np.fromiter((lookup.setdefault(g, len(lookup)) for g in ids), np.int64, size)
-            distinct = np.empty(len(lookup), dtype=object)
-            distinct[:] = list(lookup)
-            return codes, distinct
-        run = run.ravel()
-    rank = np.empty(first.shape[0], dtype=np.int64)
-    rank[np.argsort(first, kind="stable")] = np.arange(first.shape[0])
-    return rank[run], ids[np.sort(first)]
-
-
-def bank_curves(rewards, ns=None, *, logprobs=None, groups=None) -> BankCurves:
+def bank_curves(rewards, ns=None, *, logprobs=None, groups=None, evaluate=None) -> BankCurves:
     """Best-of-n expected reward, win rate and KL, for every n, from scored samples.
 
     Parameters
     ----------
     rewards : array_like, shape (R,)
-        One finite reward per sample (float32 accepted, computed in float64).
+        One finite reward per sample (float32 accepted, computed in float64);
+        best-of-n picks by it.
     ns : int or array_like of int, optional
-        Subset sizes n >= 1 (any order, repeats allowed). Default ``1..min N``
-        over the groups.
+        Subset sizes n >= 1 (any order, repeats allowed). Default
+        :func:`default_ns` of the smallest N: every n up to 32, then four
+        log-spaced values per doubling up to min N. Pass
+        ``np.arange(1, N + 1)`` for every n (O(N^2) per group).
     logprobs : array_like, shape (R,), optional
         Natural-log reference probability of each sample (sequence log-prob),
         finite and <= 0. Needed for ``kl_estimate``.
     groups : array_like, shape (R,), optional
-        Group (prompt) id of each sample: ints, strings or any hashable ids.
-        Rows may come in any order. Default: all samples form one group, id 0.
+        Group (prompt) id of each sample: ints, strings or any hashable ids
+        (``True`` and ``1`` stay distinct). Rows may come in any order.
+        Default: all samples form one group, id 0.
+    evaluate : mapping of str to array_like (R,), or array_like (R,), optional
+        Other scores of the same samples (gold reward, human label,
+        correctness), finite; a bare array is named ``"evaluate"``. Gives
+        ``evaluated`` and ``evaluated_win_rate`` (MATH §11).
 
     Returns
     -------
     BankCurves
-        Per group (rows in order of first appearance) and averaged over groups.
+        Per group (rows in order of first appearance), averaged over groups,
+        with standard errors (``sem_*``) and confidence intervals.
 
     Raises
     ------
     ValueError
         Empty, non-finite or mismatched inputs, positive log-probabilities,
-        ``ns`` below 1 or not integral, missing (NaN) group ids.
+        ``ns`` below 1 or not integral, missing (NaN, NaT, None) group ids,
+        integer scores beyond 2**53 that float64 would round into ties.
     TypeError
-        Non-numeric rewards, log-probabilities or ``ns``.
+        Non-numeric rewards, log-probabilities, scores or ``ns``; a single
+        string as ``groups``.
 
     Notes
     -----
     Within a group of N samples sorted by reward, the sample of rank i is the
     best of a uniform n-subset with probability ``C(i-1, n-1) / C(N, n)``; tied
-    samples share their level's weight equally (uniform tie-break). The
-    weights come from the log-space recurrence ``log T(b-1) = log T(b) +
-    log1p(-n/b)`` for ``T(b) = C(b, n) / C(N, n)``, accurate for N up to 1e6
-    and beyond. Expected reward is ``sum_i weight_i r_(i)``; the KL estimate is
-    ``sum_i weight_i kl_estimate(exp(logprob_(i)), n)``; the win rate is the
-    U-statistic over (n+1)-subsets (one element the reference, the best of the
-    other n the best-of-n sample, ties 1/2), so it needs n < N. The plug-in KL
-    is the exact KL of best-of-n on the bank's empirical distribution (each
-    sample mass 1/N), at most ``log N``. Every estimate except the plug-in is
-    unbiased for the reference model's best-of-n.
+    samples share their level's weight equally (uniform tie-break): these are
+    :func:`bank_weights`. They come from the log-space recurrence ``log
+    T(b-1) = log T(b) + log1p(-n/b)`` for ``T(b) = C(b, n) / C(N, n)``,
+    accurate for N up to 1e6 and beyond. Expected reward is ``sum_i weight_i
+    r_(i)``; the KL estimate is ``sum_i weight_i kl_estimate(exp(logprob_(i)),
+    n)``; the win rate is the U-statistic over (n+1)-subsets (one element the
+    reference, the best of the other n the best-of-n sample, ties 1/2), so it
+    needs n < N. The plug-in KL is the exact KL of best-of-n on the bank's
+    empirical distribution (each sample mass 1/N), at most ``log N``. Every
+    estimate except the plug-in is unbiased for the reference model's
+    best-of-n. An evaluation score ``e`` gives ``sum_i weight_i e_i`` and the
+    same U-statistic with the pick chosen by reward and compared by ``e``;
+    evaluating ``rewards`` itself reproduces ``expected_reward`` and ``win_rate``.
 
     Entries with n > N (win rate: n >= N) are NaN; the ``mean_*`` curves
-    average, with equal weight per group, the groups whose entry is defined.
+    average, with equal weight per group, the groups whose entry is defined
+    (``groups_counted``): with groups of different sizes the population
+    changes with n, and ``BankCurves.notes()`` says so.
 
-    Cost O(R log R) to sort plus O(N) per group and n (O(N * len(ns)) per
-    group), groups in parallel.
+    Cost O(R log R) to sort, O(N log N) per group and score to count pairs,
+    plus O(N) per group, n and score; groups in parallel.
 
     Examples
     --------
@@ -292,29 +114,100 @@ def bank_curves(rewards, ns=None, *, logprobs=None, groups=None) -> BankCurves:
     >>> c = bank_curves([1, 0, 5, 5], groups=["b", "a", "b", "a"], logprobs=[-1, -2, -1, -3])
     >>> c.groups, c.n_samples, c.ns
     (array(['b', 'a'], dtype='<U1'), array([2, 2]), array([1, 2]))
-    >>> c.mean_expected_reward
-    array([2.75, 5.  ])
+    >>> c.mean_expected_reward, c.sem_expected_reward
+    (array([2.75, 5.  ]), array([0.25, 0.  ]))
+    >>> gold = bank_curves([0, 1, 1, 2], [1, 2], evaluate={"gold": [2, 3, 1, 0]})
+    >>> gold.evaluated["gold"]  # the top reward has the worst gold score
+    array([[1.5, 1. ]])
     """
-    if np.size(rewards) == 0:
-        raise ValueError("rewards is empty; pass at least one scored sample")
-    r = as_vector(rewards, "rewards") + 0.0  # -0.0 ties with 0.0
-    size = r.shape[0]
-    use_logprobs = logprobs is not None
-    lp = as_logprobs(logprobs, size) if use_logprobs else np.empty(0)
-    codes, ids = factorize(groups, size)
-    start, grouped, grouped_lp = kern.group_rows(codes, ids.shape[0], r, lp, use_logprobs)
+    ids, start, grouped, grouped_lp, place = _grouped(rewards, groups, logprobs)
+    scores = as_evaluate(evaluate, grouped.shape[0])
+    grouped_scores = np.empty((len(scores), grouped.shape[0]))
+    for e, values in enumerate(scores.values()):
+        grouped_scores[e, place] = values
     n_samples = np.diff(start)
     ns_out = as_ns(ns, int(n_samples.min()))
-    return assemble(
-        ns_out, ids, n_samples, *run_kernel(grouped, grouped_lp, use_logprobs, start, ns_out)
+    out = run_kernel(grouped, grouped_lp, logprobs is not None, grouped_scores, start, ns_out)
+    return assemble(ns_out, ids, n_samples, out, list(scores), logprobs is not None)
+
+
+def assemble(ns, groups, n_samples, out, names, use_logprobs) -> BankCurves:
+    """:class:`BankCurves` from the kernel's (4 + 2E, G, m) rows (shared with the Dask path)."""
+    return BankCurves(
+        ns=ns,
+        groups=groups,
+        n_samples=n_samples,
+        expected_reward=out[0],
+        win_rate=out[1],
+        kl_estimate=out[2] if use_logprobs else None,
+        kl_plugin=out[3],
+        evaluated={name: out[4 + 2 * e] for e, name in enumerate(names)},
+        evaluated_win_rate={name: out[5 + 2 * e] for e, name in enumerate(names)},
     )
 
 
-def run_kernel(rewards, logprobs, use_logprobs, start, ns):
+def bank_weights(rewards, n, *, groups=None) -> np.ndarray:
+    """Per sample, the probability that best-of-n on a uniform n-subset of its group picks it.
+
+    Parameters
+    ----------
+    rewards : array_like, shape (R,)
+        One finite reward per sample; best-of-n picks the highest.
+    n : int
+        Subset size, 1 <= n <= N for every group.
+    groups : array_like, shape (R,), optional
+        Group (prompt) id of each sample, as in :func:`bank_curves`.
+
+    Returns
+    -------
+    ndarray of float64, shape (R,)
+        Weights in input order; they sum to 1 within each group.
+
+    Raises
+    ------
+    ValueError
+        As :func:`bank_curves`, and when n exceeds some group's size N.
+
+    Notes
+    -----
+    In a group of N samples sorted by reward, rank i (1-based, distinct
+    rewards) is the best of a uniform n-subset with probability
+    ``w_i = C(i - 1, n - 1) / C(N, n)`` (zero for i < n; ``sum_i w_i = 1`` by
+    the hockey-stick identity). A tie level holding ranks a+1..b shares
+    ``sum_{i=a+1}^{b} w_i = (C(b, n) - C(a, n)) / C(N, n)`` equally (uniform
+    tie-break). These are the weights :func:`bank_curves` uses (the same
+    kernels): its expected reward is ``sum_i w_i r_i`` per group (MATH §7).
+
+    Examples
+    --------
+    >>> bank_weights([0.0, 3.0, 1.0, 2.0], 2)  # C(i-1, 1) / C(4, 2) by rank
+    array([0.        , 0.5       , 0.16666667, 0.33333333])
+    >>> bank_weights([1, 1, 0, 5, 5], 2, groups=[0, 0, 0, 1, 1])  # ties share
+    array([0.5, 0.5, 0. , 0.5, 0.5])
+    """
+    ids, start, grouped, _, place = _grouped(rewards, groups)
+    size = as_ns(n, 1)
+    if size.shape[0] != 1:
+        raise ValueError(f"n must be one subset size, got {size.shape[0]} values")
+    n_samples = np.diff(start)
+    if (n_samples < size[0]).any():
+        g = int(np.argmax(n_samples < size[0]))
+        gid = ids[g].item() if isinstance(ids[g], np.generic) else ids[g]
+        raise ValueError(
+            f"n = {size[0]} exceeds the {n_samples[g]} samples of group {gid!r}; "
+            "best-of-n from a bank needs n <= N"
+        )
+    out = np.empty(grouped.shape[0])
+    kern.sample_weights(grouped, start, float(size[0]), out)
+    return out[place]
+
+
+def run_kernel(rewards, logprobs, use_logprobs, scores, start, ns):
     """Call the kernel on rows grouped by ``start`` for the distinct ns; map back to ``ns``.
 
     Groups are visited by size (so per-size weights are reused), in chunks of
     about equal row counts, several per thread; each group writes its own row.
+    Returns the (4 + 2E, G, len(ns)) rows.
     """
     unique, inverse = np.unique(ns, return_inverse=True)
     sizes = np.diff(start)
@@ -325,12 +218,13 @@ def run_kernel(rewards, logprobs, use_logprobs, start, ns):
     cut_rows = np.cumsum(sizes[order])
     targets = cut_rows[-1] * np.arange(1, n_chunks) / n_chunks
     chunks = np.unique(np.r_[0, np.searchsorted(cut_rows, targets), order.shape[0]])
-    out = np.empty((4, sizes.shape[0], unique.shape[0]))
+    out = np.empty((4 + 2 * scores.shape[0], sizes.shape[0], unique.shape[0]))
     with numba.parallel_chunksize(1):
         kern.bank_kernel(
             rewards,
             logprobs,
             use_logprobs,
+            scores,
             start,
             order,
             chunks,
@@ -341,4 +235,4 @@ def run_kernel(rewards, logprobs, use_logprobs, start, ns):
     inverse = inverse.ravel()
     if unique.shape[0] != ns.shape[0] or (inverse != np.arange(ns.shape[0])).any():
         out = out[:, :, inverse]
-    return out[0], out[1], out[2] if use_logprobs else None, out[3]
+    return out

@@ -34,6 +34,7 @@ def bank_curves(
     logprob: str | None = None,
     group: str | None = "prompt_id",
     ns=None,
+    evaluate=None,
 ) -> BankCurves:
     """:func:`bonkl_fast.bank_curves` on a Dask DataFrame with one row per sample.
 
@@ -44,7 +45,10 @@ def bank_curves(
     reward, logprob, group : str or None
         Column names (``logprob=None``: no KL estimate; ``group=None``: one group).
     ns : int or array_like of int, optional
-        Subset sizes; default ``1..min N`` over all groups.
+        Subset sizes; default :func:`bonkl_fast.bank.default_ns` of the smallest N.
+    evaluate : str or list of str, optional
+        Columns of other scores of the same samples (MATH §11), as
+        ``evaluate=`` of the in-memory function (keyed by column name).
 
     Returns
     -------
@@ -71,7 +75,8 @@ def bank_curves(
            [1.5, 2. ]]))
     """
     dask, pd = _import_dask()
-    names = [c for c in (reward, logprob, group) if c is not None]
+    scores = [evaluate] if isinstance(evaluate, str) else list(evaluate or [])
+    names = [c for c in (reward, logprob, group, *scores) if c is not None]
     missing = [c for c in names if c not in ddf.columns]
     if missing:
         raise ValueError(
@@ -92,20 +97,25 @@ def bank_curves(
     if per_partition.duplicated().any():  # some group straddles partitions
         frame = frame.shuffle(on=key)
     parts = [
-        dask.delayed(_partition)(part, reward, logprob, key, ns) for part in frame.to_delayed()
+        dask.delayed(_partition)(part, reward, logprob, key, ns, scores)
+        for part in frame.to_delayed()
     ]
     results = [r for r in dask.compute(*parts) if r is not None]
     return _concatenate(results, stats, pd)
 
 
-def _partition(frame, reward, logprob, key, ns):
+def _partition(frame, reward, logprob, key, ns, scores):
     """In-memory curves of one partition's groups (rows back in original order)."""
     if frame.shape[0] == 0:
         return None
     frame = frame.sort_values(ROW, kind="stable")
     logprobs = None if logprob is None else frame[logprob].to_numpy()
     return _bank_curves_in_memory(
-        frame[reward].to_numpy(), ns, logprobs=logprobs, groups=frame[key].to_numpy()
+        frame[reward].to_numpy(),
+        ns,
+        logprobs=logprobs,
+        groups=frame[key].to_numpy(),
+        evaluate={name: frame[name].to_numpy() for name in scores},
     )
 
 
@@ -114,20 +124,20 @@ def _concatenate(results, stats, pd) -> BankCurves:
     first_row = stats["min"].reindex(pd.Index(ids, tupleize_cols=False)).to_numpy()
     order = np.argsort(first_row, kind="stable")
 
-    def stack(field):
-        if getattr(results[0], field) is None:
-            return None
-        return np.concatenate([getattr(r, field) for r in results])[order]
+    def stack(values):
+        return np.concatenate(values)[order]
 
+    first = results[0]
+    names = list(first.evaluated)
+    fields = [[r.expected_reward for r in results], [r.win_rate for r in results]]
+    fields.append([r.kl_estimate if r.kl_estimate is not None else r.kl_plugin for r in results])
+    fields.append([r.kl_plugin for r in results])
+    for name in names:
+        fields.append([r.evaluated[name] for r in results])
+        fields.append([r.evaluated_win_rate[name] for r in results])
+    out = np.stack([stack(values) for values in fields])
     groups = ids[order]
     if groups.dtype == object and all(isinstance(g, str) for g in groups):
         groups = groups.astype(str)
-    return assemble(
-        results[0].ns,
-        groups,
-        stack("n_samples"),
-        stack("expected_reward"),
-        stack("win_rate"),
-        stack("kl_estimate"),
-        stack("kl_plugin"),
-    )
+    n_samples = stack([r.n_samples for r in results])
+    return assemble(first.ns, groups, n_samples, out, names, first.kl_estimate is not None)
