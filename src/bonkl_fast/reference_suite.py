@@ -1,7 +1,7 @@
 """The built-in references and curves that ``bonkl reproduce`` reports.
 
-Pure computations (no files, no plotting), so the CLI, the figures and the
-tests all use the same numbers.
+Pure computations (no files, no plotting), so the CLI, the figures
+(:mod:`bonkl_fast.plotting`) and the tests all use the same numbers.
 """
 
 from __future__ import annotations
@@ -50,6 +50,14 @@ def few_answers() -> Reference:
     probs = np.array([0.35, 0.25, 0.15, 0.10, 0.10, 0.05])
     rewards = np.array([0.0, 1.0, 1.0, 2.0, 3.0, 3.0])
     return Reference("six answers with ties", "few", probs, rewards)
+
+
+def describe(ref: Reference) -> str:
+    """``"probs 0.35, 0.25, ...; rewards 0, 1, ..."``: the reference in full, for captions."""
+    return (
+        f"probs {', '.join(f'{p:g}' for p in ref.probs)}; "
+        f"rewards {', '.join(f'{r:g}' for r in ref.rewards)}"
+    )
 
 
 def default_references() -> list[Reference]:
@@ -106,7 +114,10 @@ TABLE_COLUMNS = (
 
 
 def summary_rows(refs: list[Reference], ns=TABLE_NS) -> list[tuple]:
-    """Rows of the summary table: one per (reference, n), columns ``TABLE_COLUMNS``."""
+    """Rows of the summary table: one per (reference, n), columns ``TABLE_COLUMNS``.
+
+    ``n`` is a Python ``int`` where it is integral (so tables print ``1000``, not ``1000.0``).
+    """
     rows = []
     for ref in refs:
         c = curves(ref, ns)
@@ -114,7 +125,7 @@ def summary_rows(refs: list[Reference], ns=TABLE_NS) -> list[tuple]:
             rows.append(
                 (
                     ref.name,
-                    n,
+                    int(n) if float(n).is_integer() else float(n),
                     c.kl[i],
                     c.kl_bound[i],
                     c.kl_estimate[i],
@@ -148,10 +159,114 @@ def format_table(rows: list[tuple], columns=TABLE_COLUMNS, markdown: bool = Fals
 
 
 def _cell(value) -> str:
+    """Integers (and integral floats up to 2**53) with thousands separators, else 6 digits."""
     if isinstance(value, str):
         return value
     if isinstance(value, (int, np.integer)) or (
-        isinstance(value, float) and value.is_integer() and abs(value) < 1e7
+        isinstance(value, (float, np.floating)) and float(value).is_integer() and abs(value) < 2**53
     ):
-        return f"{value:g}" if abs(value) < 1e5 else f"{value:.0e}"
+        return f"{int(value):,}"
     return f"{value:.6g}"
+
+
+# ----------------------------------------------------- frontier and Monte Carlo panels
+
+FRONTIER_NS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 256, 512, 1024, 4096, 10_000)
+MC_NS = (1, 2, 4, 8, 16, 32, 64, 128, 1024)
+MC_COLUMNS = (
+    "reference",
+    "n",
+    "draws",
+    "seed",
+    "kl_mc",
+    "kl_se",
+    "kl_exact",
+    "kl_se_exact",
+    "win_rate_mc",
+    "win_rate_se",
+    "win_rate_exact",
+    "win_rate_se_exact",
+)
+
+
+def frontier_table(ref: Reference, ns=FRONTIER_NS):
+    """:func:`bonkl_fast.frontier` of ``ref`` at ``ns`` (the table ``frontier.csv`` holds)."""
+    from .policies import frontier
+
+    return frontier(ref.probs, ref.rewards, np.asarray(ns, dtype=float))
+
+
+def monte_carlo_rows(ref: Reference, size: int, seed: int, ns=MC_NS) -> list[tuple]:
+    """Simulated KL and win rate with standard errors next to the exact values.
+
+    One row per n, columns ``MC_COLUMNS``; the draws for all n come from one
+    generator seeded with ``seed``. ``*_se`` is the sample standard error the
+    simulation reports, ``*_se_exact`` the true one (:func:`exact_standard_errors`).
+    """
+    from .simulation import simulate_best_of_n
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n in ns:
+        res = simulate_best_of_n(ref.probs, ref.rewards, n, size, rng=rng)
+        kl_se, win_se = exact_standard_errors(ref, n, size)
+        rows.append(
+            (ref.name, int(n), int(size), int(seed), res.kl, res.kl_se, res.kl_exact, kl_se)
+            + (res.win_rate, res.win_rate_se, res.win_rate_exact, win_se)
+        )
+    return rows
+
+
+def exact_standard_errors(ref: Reference, n, size: int) -> tuple[float, float]:
+    """True standard errors of the Monte Carlo KL and win rate from ``size`` draws.
+
+    The KL is the mean of ``log(pi_n(y) / p_y)`` over best-of-n draws ``y``;
+    the win rate the mean of a win (1), tie (1/2) or loss (0) of ``y`` against
+    one independent reference draw: their standard deviations under best-of-n,
+    over ``sqrt(size)``. (The sample standard error is unreliable where
+    best-of-n rarely leaves the top level.) O(K^2): for small references.
+    """
+    from .exact import bon_pmf
+
+    p, r = ref.probs, ref.rewards
+    pmf = bon_pmf(p, r, n)
+    keep = (pmf > 0) & (p > 0)
+    log_ratio = np.log(pmf[keep] / p[keep])
+    kl = float(np.sum(pmf[keep] * log_ratio))
+    kl_var = float(np.sum(pmf[keep] * (log_ratio - kl) ** 2))
+    below = ((r[None, :] < r[:, None]) * p).sum(1)  # P(R < r_y)
+    tied = ((r[None, :] == r[:, None]) * p).sum(1)  # P(R = r_y)
+    win = float(np.sum(pmf * (below + tied / 2)))
+    win_var = max(float(np.sum(pmf * (below + tied / 4))) - win**2, 0.0)  # E[w^2] - W^2
+    sds = [np.sqrt(kl_var / size), np.sqrt(win_var / size)]
+    return float(sds[0]), float(sds[1])
+
+
+@dataclass(frozen=True)
+class Panels:
+    """Every number behind the figures and tables of ``bonkl reproduce``."""
+
+    references: list[Reference]
+    curves: list[Curves]  # each reference over n_grid()
+    frontier_reference: Reference
+    frontier: object  # bonkl_fast.Frontier at FRONTIER_NS (frontier.csv)
+    frontier_dense: object  # bonkl_fast.Frontier over a dense n grid (the curves of fig 4)
+    monte_carlo: list[tuple]  # monte_carlo_rows (monte_carlo.csv)
+    monte_carlo_exact: Curves  # the frontier reference over a dense grid up to max(MC_NS)
+
+
+def panels(size: int, seed: int, report=None) -> Panels:
+    """Compute :class:`Panels`; ``report(stage)`` is called before each stage if given."""
+    report = report or (lambda stage: None)
+    report("exact curves of the built-in references")
+    refs = default_references()
+    grid = n_grid()
+    all_curves = [curves(ref, grid) for ref in refs]
+    report("win-rate/KL frontier")
+    ref = few_answers()
+    table = frontier_table(ref)
+    dense = frontier_table(ref, n_grid(240, 1e4))
+    report(f"Monte Carlo panel ({size:,} draws per n)")
+    mc = monte_carlo_rows(ref, size, seed)
+    mc_exact = curves(ref, n_grid(80, max(MC_NS)))
+    return Panels(refs, all_curves, ref, table, dense, mc, mc_exact)
