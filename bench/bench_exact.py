@@ -17,16 +17,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numba
 import numpy as np
 
 import bonkl_fast as bk
 from _machine import cpu_model
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def numpy_kl(probs, rewards, n, *, presorted):
@@ -132,7 +128,9 @@ def adversarial_cases():
 
 
 def accuracy_rows():
-    from reference import ref_kl, ref_pmf, relative_error
+    from bonkl_fast.testing import mpmath_kl as ref_kl
+    from bonkl_fast.testing import mpmath_pmf as ref_pmf
+    from bonkl_fast.testing import relative_error
 
     rows = []
     for name, probs, rewards, n in adversarial_cases():

@@ -1,6 +1,6 @@
 """bon_pmf against exact enumeration of all K**n draws (K <= 4, n <= 6), MATH §1.
 
-The oracle (tests/reference.py) draws every ordered n-tuple, keeps the highest
+The oracle (bonkl_fast.testing.brute_force_pmf) draws every ordered n-tuple, keeps the highest
 reward and breaks ties uniformly among the drawn positions, in exact rationals.
 """
 
@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 import bonkl_fast as bk
-
-from .reference import brute_force_pmf
+from bonkl_fast.testing import brute_force_pmf
 
 TOL = 1e-14
 

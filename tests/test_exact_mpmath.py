@@ -1,6 +1,6 @@
 """The exact core against an mpmath reference (MATH §2: relative error <= 1e-12).
 
-The reference (tests/reference.py) evaluates the naive ``F**n - G**n`` directly at
+The reference (bonkl_fast.testing) evaluates the naive ``F**n - G**n`` directly at
 80+ significant digits, with the precision raised for tiny masses and large n.
 
 Tolerances: 1e-12 relative for KL, W, the pmf (entries above 1e-290) and also for
@@ -14,15 +14,12 @@ import numpy as np
 import pytest
 
 import bonkl_fast as bk
-
-from .reference import (
-    ref_kl,
-    ref_kl_estimate,
-    ref_kl_estimate_expected,
-    ref_pmf,
-    ref_win_rate,
-    relative_error,
-)
+from bonkl_fast.testing import mpmath_kl as ref_kl
+from bonkl_fast.testing import mpmath_kl_estimate as ref_kl_estimate
+from bonkl_fast.testing import mpmath_kl_estimate_expected as ref_kl_estimate_expected
+from bonkl_fast.testing import mpmath_pmf as ref_pmf
+from bonkl_fast.testing import mpmath_win_rate as ref_win_rate
+from bonkl_fast.testing import relative_error
 
 TOL = 1e-12
 PMF_FLOOR = 1e-290

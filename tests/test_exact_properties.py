@@ -9,46 +9,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from hypothesis import assume, given, note
+from hypothesis import given, note
 from hypothesis import strategies as st
 
 import bonkl_fast as bk
+from bonkl_fast.testing import ns, references
 
 EPS = 1e-12
 
 
-@st.composite
-def references(draw, max_size=30):
-    """A reference: masses with zeros, huge dynamic range, and ties in the rewards."""
-    size = draw(st.integers(1, max_size))
-    raw = draw(
-        st.lists(
-            st.one_of(
-                st.just(0.0),
-                st.floats(1e-300, 1.0),
-                st.floats(0.01, 1.0),
-            ),
-            min_size=size,
-            max_size=size,
-        )
-    )
-    raw = np.array(raw)
-    assume(raw.sum() > 0)
-    probs = raw / raw.sum()
-    levels = draw(st.integers(1, size))
-    rewards = np.array(draw(st.lists(st.integers(0, levels - 1), min_size=size, max_size=size)))
-    return probs, rewards.astype(float)
-
-
-ns = st.one_of(
-    st.floats(1.0, 20.0),
-    st.floats(1.0, 1e15),
-    st.integers(1, 10**6).map(float),
-    st.floats(-12, 0).map(lambda e: 1.0 + 10.0**e),
-)
-
-
-@given(references(), ns)
+@given(references(), ns())
 def test_kl_between_zero_and_bounds(ref, n):
     probs, rewards = ref
     kl = bk.kl_exact(probs, rewards, n)
@@ -60,7 +30,7 @@ def test_kl_between_zero_and_bounds(ref, n):
     assert kl <= saturation * (1 + 1e-13) + 1e-300
 
 
-@given(references(), st.lists(ns, min_size=2, max_size=6))
+@given(references(), st.lists(ns(), min_size=2, max_size=6))
 def test_monotone_in_n(ref, n_values):
     probs, rewards = ref
     n_sorted = np.sort(np.array(n_values))
@@ -70,7 +40,7 @@ def test_monotone_in_n(ref, n_values):
     assert np.all(np.diff(wins) >= -EPS)
 
 
-@given(references(), ns, st.randoms(use_true_random=False))
+@given(references(), ns(), st.randoms(use_true_random=False))
 def test_invariant_to_permutation(ref, n, random):
     probs, rewards = ref
     order = list(range(len(probs)))
@@ -85,7 +55,7 @@ def test_invariant_to_permutation(ref, n, random):
     np.testing.assert_allclose(bk.bon_pmf(probs[order], rewards[order], n), pmf[order], rtol=1e-14)
 
 
-@given(references(), ns, st.data())
+@given(references(), ns(), st.data())
 def test_invariant_to_splitting_an_outcome(ref, n, data):
     probs, rewards = ref
     i = data.draw(st.integers(0, len(probs) - 1))
@@ -102,7 +72,7 @@ def test_invariant_to_splitting_an_outcome(ref, n, data):
     np.testing.assert_allclose(pmf[i] + pmf[-1], bk.bon_pmf(probs, rewards, n)[i], rtol=1e-13)
 
 
-@given(references(), ns)
+@given(references(), ns())
 def test_pmf_is_a_distribution(ref, n):
     probs, rewards = ref
     pmf = bk.bon_pmf(probs, rewards, n)
@@ -121,7 +91,7 @@ def test_win_rate_at_one_is_half(ref):
     )
 
 
-@given(references(), ns)
+@given(references(), ns())
 def test_win_rate_bounds(ref, n):
     probs, rewards = ref
     win = bk.win_rate(probs, rewards, n)
@@ -131,14 +101,14 @@ def test_win_rate_bounds(ref, n):
     assert win <= 1 - p_top / 2 + 1e-15
 
 
-@given(st.floats(1e-300, 1.0), ns)
+@given(st.floats(1e-300, 1.0), ns())
 def test_kl_estimate_in_range(eps, n):
     value = bk.kl_estimate(eps, n)
     assert math.isfinite(value)
     assert 0.0 <= value <= bk.kl_bound(n)
 
 
-@given(references(), ns)
+@given(references(), ns())
 def test_expected_estimate_not_below_exact(ref, n):
     """Conjecture (MATH §4): E_{y ~ pi_n}[kl_estimate(pi(y), n)] >= KL(pi_n || pi)."""
     probs, rewards = ref

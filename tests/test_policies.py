@@ -22,6 +22,7 @@ from bonkl_fast.policies import (
     tilt_for_kl,
     win_rate_tilt,
 )
+from bonkl_fast.testing import references
 
 K_CONT = 100_000  # "continuous limit": uniform reference over K_CONT distinct rewards
 
@@ -291,16 +292,8 @@ def test_soft_best_of_n_limits():
 
 # -------------------------------------------------------------------- optimality
 
-references = st.integers(2, 8).flatmap(
-    lambda k: st.tuples(
-        st.lists(st.floats(0.01, 1.0), min_size=k, max_size=k),
-        st.lists(st.integers(0, 4), min_size=k, max_size=k),
-    )
-)
-
-
 @given(
-    ref=references,
+    ref=references(min_size=2, max_size=8, min_mass=0.01, zeros=False, max_levels=5),
     n=st.floats(1.0, 60.0),
     temperature=st.floats(0.05, 3.0),
     alpha=st.floats(0.01, 1.0),

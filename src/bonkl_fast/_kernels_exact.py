@@ -119,6 +119,10 @@ def outcome_weights(rewards_sorted, probs_sorted, n, log_space, out):
     ``F`` upwards and overwrites ``out`` (the same sums as merge_levels).
     """
     size = rewards_sorted.shape[0]
+    if n == 1.0:  # best-of-1 is the reference, exactly
+        for i in range(size):
+            out[i] = math.log(probs_sorted[i]) if log_space else probs_sorted[i]
+        return
     above, above_comp = 0.0, 0.0
     hi = size
     while hi > 0:

@@ -1,0 +1,299 @@
+"""Hypothesis strategies and slow, obviously correct references for best-of-n code.
+
+For property tests of your own best-of-n code (``pip install "bonkl_fast[test]"``),
+and used by bonkl_fast's own tests:
+
+* strategies: :func:`references` (``(probs, rewards)`` with zero masses, masses
+  down to 1e-300, ties), :func:`ns`, :func:`bank_rewards`, :func:`banks`;
+* :func:`brute_force_pmf`: enumerate all ``K**n`` ordered draws in exact
+  rational arithmetic (small K and n);
+* ``mpmath_*``: the formulas of MATH §2, §4, §5 evaluated literally
+  (``w = F**n - G**n``, levels merged with exact sums) at 80 significant
+  digits or more; the precision grows with the smallest mass and with ``n``
+  (``1 - 1e-300`` needs 300 digits), so the naive formula is exact far beyond
+  float64. They return :class:`mpmath.mpf`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from fractions import Fraction
+
+import numpy as np
+
+try:
+    from hypothesis import assume
+    from hypothesis import strategies as st
+except ImportError:  # pragma: no cover - exercised in a subprocess by the tests
+    raise ImportError(
+        "bonkl_fast.testing needs hypothesis (and mpmath for the mpmath_* references); "
+        'install them with: pip install "bonkl_fast[test]"'
+    ) from None
+
+__all__ = [
+    "references",
+    "ns",
+    "bank_rewards",
+    "banks",
+    "brute_force_pmf",
+    "mpmath_pmf",
+    "mpmath_logpmf",
+    "mpmath_kl",
+    "mpmath_win_rate",
+    "mpmath_kl_bound",
+    "mpmath_kl_estimate",
+    "mpmath_kl_estimate_expected",
+    "mpmath_p_top",
+    "relative_error",
+]
+
+BASE_DIGITS = 80
+MAX_DRAWS = 10**6  # brute_force_pmf refuses larger enumerations
+
+
+@st.composite
+def references(draw, *, min_size=1, max_size=30, min_mass=1e-300, zeros=True, max_levels=None):
+    """``(probs, rewards)``: float64 arrays, probs summing to 1, rewards integer-valued with ties.
+
+    Masses mix zeros (``zeros=True``), log-uniform values down to ``min_mass``
+    and values of order 1 (huge dynamic range); rewards take at most
+    ``max_levels`` distinct values (default: up to the size), so ties are common.
+
+    Examples
+    --------
+    >>> probs, rewards = references(max_size=5).example()
+    >>> bool(abs(probs.sum() - 1) < 1e-12 and (probs >= 0).all() and len(rewards) == len(probs))
+    True
+    """
+    size = draw(st.integers(min_size, max_size))
+    low = math.log10(min_mass)
+    masses = [st.floats(min_mass, 1.0), st.floats(low, 0.0).map(lambda e: 10.0**e)]
+    masses.append(st.floats(max(0.01, min_mass), 1.0))
+    if zeros:
+        masses.append(st.just(0.0))
+    raw = np.array(draw(st.lists(st.one_of(masses), min_size=size, max_size=size)))
+    assume(raw.sum() > 0)
+    levels = draw(st.integers(1, min(size, max_levels or size)))
+    rewards = draw(st.lists(st.integers(0, levels - 1), min_size=size, max_size=size))
+    return raw / raw.sum(), np.array(rewards, dtype=float)
+
+
+def ns(*, max_n=1e15, integer=False):
+    """Numbers of draws ``n >= 1`` as floats: small, huge (up to ``max_n``), integers, 1 + 1e-12.
+
+    ``integer=True`` gives integer-valued floats only (for brute force and banks).
+
+    Examples
+    --------
+    >>> bool(1 <= ns(max_n=10, integer=True).example() <= 10)
+    True
+    """
+    whole = st.integers(1, int(min(max_n, 10**6))).map(float)
+    if integer:
+        return whole
+    return st.one_of(
+        st.floats(1.0, min(20.0, max_n)),
+        st.floats(1.0, max_n),
+        whole,
+        st.floats(-12, 0).map(lambda e: min(1.0 + 10.0**e, max_n)),
+    )
+
+
+def bank_rewards(*, min_size=2, max_size=12, max_levels=5):
+    """Rewards of a bank of scored samples: integer-valued floats with many ties."""
+    values = st.lists(st.integers(0, max_levels - 1), min_size=min_size, max_size=max_size)
+    return values.map(lambda v: np.array(v, dtype=float))
+
+
+@st.composite
+def banks(draw, *, min_size=2, max_size=12, max_levels=5, max_groups=3):
+    """``(rewards, logprobs, groups)``: tied rewards, log-probs <= 0, integer group ids."""
+    rewards = draw(bank_rewards(min_size=min_size, max_size=max_size, max_levels=max_levels))
+    size = rewards.shape[0]
+    logprobs = draw(st.lists(st.floats(-50.0, 0.0), min_size=size, max_size=size))
+    groups = draw(st.lists(st.integers(0, max_groups - 1), min_size=size, max_size=size))
+    return rewards, np.array(logprobs), np.array(groups)
+
+
+def brute_force_pmf(probs, rewards, n) -> list:
+    """Exact best-of-n pmf (list of Fractions) by enumerating all ``K**n`` ordered draws.
+
+    Each draw has probability ``prod p`` (probs taken exactly and divided by
+    their exact sum); among the drawn positions with the highest reward one
+    is returned uniformly at random. Refuses more than 1e6 draws.
+
+    Examples
+    --------
+    >>> brute_force_pmf([0.5, 0.5], [0, 1], 2)
+    [Fraction(1, 4), Fraction(3, 4)]
+    """
+    k = len(probs)
+    if k != len(rewards):
+        raise ValueError(f"probs has {k} entries but rewards has {len(rewards)}")
+    if isinstance(n, bool) or not float(n).is_integer() or n < 1:
+        raise ValueError(f"brute_force_pmf needs an integer n >= 1, got {n!r}")
+    n = int(n)
+    if k**n > MAX_DRAWS:
+        raise ValueError(
+            f"brute_force_pmf would enumerate K**n = {k}**{n} draws (more than {MAX_DRAWS:.0e}); "
+            "use smaller K and n, or mpmath_pmf"
+        )
+    ps = [Fraction(float(p)) for p in probs]
+    ps = [p / sum(ps) for p in ps]
+    out = [Fraction(0)] * k
+    for drawn in itertools.product(range(k), repeat=n):
+        weight = math.prod((ps[i] for i in drawn), start=Fraction(1))
+        if weight == 0:
+            continue
+        top = max(float(rewards[i]) for i in drawn)
+        winners = [i for i in drawn if float(rewards[i]) == top]
+        for i in winners:
+            out[i] += weight / len(winners)
+    return out
+
+
+def working_digits(probs, n) -> int:
+    """Digits needed so that ``1 - q`` and ``F**n`` keep 80 significant digits."""
+    smallest = min((float(p) for p in probs if p > 0), default=1.0)
+    extra = max(0, math.ceil(-math.log10(smallest)))
+    n_digits = max(0, math.ceil(math.log10(float(n)))) if n > 1 else 0
+    return BASE_DIGITS + extra + n_digits + 20
+
+
+def _levels(probs, rewards):
+    """Exact mp levels ascending in reward: (mass, cum, members, probs); call inside workdps.
+
+    Probabilities are taken exactly and divided by their exact sum; equal
+    rewards are merged, zero-mass levels dropped.
+    """
+    import mpmath
+
+    ps = [mpmath.mpf(float(p)) for p in probs]
+    total = mpmath.fsum(ps)
+    ps = [p / total for p in ps]
+    by_reward: dict = {}
+    for i in sorted(range(len(ps)), key=lambda i: float(rewards[i])):
+        by_reward.setdefault(float(rewards[i]), []).append(i)
+    mass, members = [], []
+    for idx in by_reward.values():
+        q = mpmath.fsum(ps[i] for i in idx)
+        if q > 0:
+            mass.append(q)
+            members.append(idx)
+    cum = list(itertools.accumulate(mass))
+    return mass, cum, members, ps
+
+
+def _weights(mass, cum, n) -> list:
+    """``w = F**n - G**n`` per level, literally."""
+    return [f**n - ((f - q) ** n if f > q else 0) for q, f in zip(mass, cum, strict=True)]
+
+
+def _with_levels(probs, rewards, n, compute):
+    import mpmath
+
+    with mpmath.mp.workdps(working_digits(probs, n)):
+        mass, cum, members, ps = _levels(probs, rewards)
+        nn = mpmath.mpf(float(n))
+        return compute(mass, cum, members, ps, _weights(mass, cum, nn), nn)
+
+
+def mpmath_pmf(probs, rewards, n) -> list:
+    """Best-of-n pmf per outcome (caller's order): ``p_y / q * (F**n - G**n)``."""
+
+    def pmf(mass, cum, members, ps, w, nn):
+        out = [0 * nn] * len(ps)
+        for k, idx in enumerate(members):
+            for i in idx:
+                out[i] = ps[i] / mass[k] * w[k]
+        return out
+
+    return _with_levels(probs, rewards, n, pmf)
+
+
+def mpmath_logpmf(probs, rewards, n) -> list:
+    """``log`` of :func:`mpmath_pmf` (``-inf`` where ``probs`` is 0)."""
+    import mpmath
+
+    with mpmath.mp.workdps(working_digits(probs, n)):
+        return [+mpmath.log(v) for v in mpmath_pmf(probs, rewards, n)]
+
+
+def mpmath_kl(probs, rewards, n):
+    """KL(pi_n || pi) = sum_l w_l log(w_l / q_l) (MATH §2)."""
+    import mpmath
+
+    def kl(mass, cum, members, ps, w, nn):
+        terms = zip(w, mass, strict=True)
+        return mpmath.fsum(wk * mpmath.log(wk / qk) for wk, qk in terms if wk > 0)
+
+    return _with_levels(probs, rewards, n, kl)
+
+
+def mpmath_win_rate(probs, rewards, n):
+    """W_n = sum_l w_l (G_l + q_l / 2) (MATH §5)."""
+    import mpmath
+
+    def win(mass, cum, members, ps, w, nn):
+        return mpmath.fsum(wk * (fk - qk / 2) for wk, fk, qk in zip(w, cum, mass, strict=True))
+
+    return _with_levels(probs, rewards, n, win)
+
+
+def mpmath_kl_bound(n):
+    """``log n - (n - 1) / n`` (MATH §3)."""
+    import mpmath
+
+    with mpmath.mp.workdps(BASE_DIGITS + 20):
+        nn = mpmath.mpf(float(n))
+        return +(mpmath.log(nn) - (nn - 1) / nn)
+
+
+def _kl_estimate(eps, n):
+    """MATH §4 closed form, literally; eps and n mpf (inside a high-precision context)."""
+    import mpmath
+
+    if eps == 1 or n == 1:
+        return 0 * eps
+    a = (1 - eps) ** n
+    value = a * (mpmath.log(n) + (n - 1) * mpmath.log(1 - eps) - (n - 1) / n) if a > 0 else 0
+    return value + ((1 - a) * mpmath.log((1 - a) / eps) if a < 1 else 0)
+
+
+def mpmath_kl_estimate(eps, n):
+    """``kl_estimate(eps, n)`` of MATH §4."""
+    import mpmath
+
+    with mpmath.mp.workdps(working_digits([eps], n)):
+        return +_kl_estimate(mpmath.mpf(float(eps)), mpmath.mpf(float(n)))
+
+
+def mpmath_kl_estimate_expected(probs, rewards, n):
+    """``E_{y ~ pi_n}[kl_estimate(pi(y), n)]`` (MATH §4)."""
+    import mpmath
+
+    def expected(mass, cum, members, ps, w, nn):
+        return mpmath.fsum(
+            ps[i] / mass[k] * w[k] * _kl_estimate(ps[i], nn)
+            for k, idx in enumerate(members)
+            for i in idx
+            if ps[i] > 0 and w[k] > 0
+        )
+
+    return _with_levels(probs, rewards, n, expected)
+
+
+def mpmath_p_top(probs, rewards):
+    """Mass of the highest-reward level with positive mass."""
+    return _with_levels(probs, rewards, 1, lambda mass, *rest: mass[-1])
+
+
+def relative_error(value, reference) -> float:
+    """``|value - reference| / |reference|`` in high precision (absolute where reference is 0)."""
+    import mpmath
+
+    with mpmath.mp.workdps(BASE_DIGITS):
+        ref = mpmath.mpf(reference)
+        diff = abs(mpmath.mpf(float(value)) - ref)
+        return float(diff / abs(ref)) if ref != 0 else float(diff)
