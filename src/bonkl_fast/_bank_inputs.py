@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._validate import as_vector
+from ._validate import as_rewards, as_vector
 
 __all__ = ["as_evaluate", "as_logprobs", "as_ns", "as_scores", "default_ns"]
 
@@ -73,23 +73,9 @@ def as_ns(ns, min_size: int) -> np.ndarray:
 
 
 def as_scores(values, name: str, size: int | None = None) -> np.ndarray:
-    """Finite float64 scores; refuse integers (or long doubles) that float64 would round,
-    since distinct scores would then tie silently."""
-    out = as_vector(values, name) + 0.0  # -0.0 ties with 0.0
-    raw = values if isinstance(values, np.ndarray) else np.asarray(values)
-    if raw.dtype.kind == "f" and raw.dtype.itemsize > 8:  # long double
-        inexact = np.flatnonzero(raw != out.astype(raw.dtype))
-    elif raw.dtype.kind in "iu":
-        big = np.flatnonzero(np.abs(out) >= 2.0**53)
-        inexact = [i for i in big if int(raw[i]) != int(out[i])]
-    else:
-        inexact = []
-    if len(inexact):
-        i = int(inexact[0])
-        raise ValueError(
-            f"{name} has {raw[i]!r} at index {i}, which float64 cannot hold exactly, so "
-            "distinct values would tie; subtract an offset or rescale before passing them"
-        )
+    """Finite float64 scores, one per sample; values that float64 would merge into ties
+    (integers above 2**53, long doubles) raise a ``ValueError`` (the values are used)."""
+    out = as_rewards(values, None, name=name, order_only=False)
     if size is not None and out.shape[0] != size:
         raise ValueError(
             f"{name} has {out.shape[0]} entries but rewards has {size}; pass one per sample"

@@ -265,7 +265,8 @@ class BankCurves:
                 cell = _format(columns[name][i], exact=False)
                 error = columns.get(f"{name}_sem")
                 if error is not None and math.isfinite(error[i]):
-                    cell += f" ± {error[i]:.2g}"
+                    noise = error[i] <= 1e-12 * max(1.0, abs(columns[name][i]))  # rounding only
+                    cell += " ± 0" if noise else f" ± {error[i]:.2g}"
                 if name == "groups" and changes[i]:
                     cell += "*"
                 cells.append(cell)

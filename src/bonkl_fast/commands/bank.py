@@ -1,11 +1,11 @@
-"""``bonkl bank FILE``: best-of-n curves from a file of scored samples (MATH §7)."""
+"""``bonkl bank FILE``: best-of-n curves from a file of scored samples (MATH §7, §11)."""
 
 from __future__ import annotations
 
 import argparse
+import inspect
+import json
 from pathlib import Path
-
-import numpy as np
 
 from . import _common
 from ._common import CliError
@@ -13,7 +13,8 @@ from ._common import CliError
 EXAMPLES = """\
   bonkl bank samples.csv
   bonkl bank samples.jsonl --reward-col score --group-col question --ns 1,2,4,8,16
-  bonkl bank samples.parquet --no-logprob --csv curves.csv --plot curves.png
+  bonkl bank samples.parquet --eval-col gold --plot overoptimization.png --csv curves.csv
+  bonkl bank samples.csv --eval-col gold --eval-col human --json
 """
 
 
@@ -22,21 +23,25 @@ def register(subparsers) -> None:
         subparsers,
         "bank",
         "Best-of-n expected reward, win rate and KL for every n, from N scored samples "
-        "per prompt (CSV, JSON Lines or Parquet; one row per sample).",
+        "per prompt (CSV, JSON Lines or Parquet; one row per sample); with --eval-col, "
+        "the score and win rate under other scores (gold reward, human label) of the "
+        "sample best-of-n picks by the reward, with standard errors across prompts.",
         EXAMPLES,
     )
     parser.add_argument("file", type=Path, metavar="FILE", help="the bank of scored samples")
     parser.add_argument(
-        "--reward-col", default="reward", metavar="NAME", help="reward column (default: reward)"
+        "--reward-col",
+        default="reward",
+        metavar="NAME",
+        help="reward column best-of-n selects by (default: reward)",
     )
     parser.add_argument(
         "--logprob-col",
-        default="logprob",
         metavar="NAME",
-        help="sequence log-prob column, natural log (default: logprob)",
+        help="sequence log-prob column, natural log (default: logprob, when the file has it)",
     )
     parser.add_argument(
-        "--no-logprob", action="store_true", help="the file has no log-probs: skip the KL estimate"
+        "--no-logprob", action="store_true", help="ignore log-probs: skip the KL estimate"
     )
     parser.add_argument(
         "--group-col",
@@ -45,86 +50,119 @@ def register(subparsers) -> None:
         help="prompt/group id column (default: prompt_id)",
     )
     parser.add_argument("--no-group", action="store_true", help="all rows form one group")
-    parser.add_argument("--ns", metavar="LIST", help="n values, e.g. 1,2,4,8 (default: 1..min N)")
-    parser.add_argument("--csv", type=Path, metavar="OUT", help="write the averaged curves as CSV")
+    parser.add_argument(
+        "--eval-col",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another score of each sample to evaluate the pick by (repeatable), e.g. gold",
+    )
+    parser.add_argument("--sep", metavar="CHAR", help="CSV separator (default: detected)")
+    parser.add_argument(
+        "--ns",
+        metavar="LIST",
+        help="n values, e.g. 1,2,4,8 (default: 1..32, then 4 per doubling up to min N)",
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--csv", type=Path, metavar="OUT", help="write the averaged curves and sems as CSV"
+    )
     parser.add_argument(
         "--plot",
         type=Path,
         metavar="OUT.png",
-        help="plot expected reward against the KL bound, estimate and plug-in KL",
+        help="plot score and win rate against KL, with 95%% bands (needs matplotlib)",
     )
     _common.add_output_flags(parser)
     parser.set_defaults(func=run)
 
 
+def _read(args: argparse.Namespace):
+    from .. import io
+
+    logprob = args.logprob_col or getattr(io, "LOGPROB", "logprob")
+    options = {
+        "reward": args.reward_col,
+        "logprob": None if args.no_logprob else logprob,
+        "group": None if args.no_group else args.group_col,
+    }
+    accepted = inspect.signature(io.read_bank).parameters
+    for name, value, flag in (
+        ("evaluate", args.eval_col, "--eval-col"),
+        ("sep", args.sep, "--sep"),
+    ):
+        if value:
+            if name not in accepted:
+                raise CliError(f"{flag} needs a newer bonkl_fast.io.read_bank")
+            options[name] = value
+    try:
+        return io.read_bank(args.file, **options)
+    except ImportError as exc:
+        raise CliError(str(exc)) from None
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        raise CliError(str(exc)) from None
+    except ValueError as exc:
+        message = str(exc)
+        if "no column" in message:
+            message = message.split("; choose")[0] + (
+                "; choose it with --reward-col/--logprob-col/--group-col/--eval-col "
+                "(or --no-logprob, --no-group)"
+            )
+        raise CliError(message) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from ..bank import bank_curves
-    from ..io import read_bank
 
     for out in (args.csv, args.plot):
         if out is not None:
             _common.check_writable(out, args.force)
     if args.plot is not None and args.plot.suffix.lower() != ".png":
         raise CliError(f"{args.plot}: --plot writes a PNG file; give it a .png name")
+    if args.plot is not None:
+        _matplotlib()
     ns = None if args.ns is None else _common.parse_float_list(args.ns, "--ns")
-    try:
-        bank = read_bank(
-            args.file,
-            reward=args.reward_col,
-            logprob=None if args.no_logprob else args.logprob_col,
-            group=None if args.no_group else args.group_col,
-        )
-    except ImportError as exc:
-        raise CliError(str(exc)) from None
-    except ValueError as exc:
-        message = str(exc)
-        if "no column" in message:
-            message = message.split("; choose")[0] + (
-                "; choose it with --reward-col/--logprob-col/--group-col "
-                "(or --no-logprob, --no-group)"
-            )
-        raise CliError(message) from None
+    bank = _read(args)
     _common.say(args, f"read {bank.rewards.shape[0]} samples from {args.file}")
-    curves = bank_curves(bank.rewards, ns, logprobs=bank.logprobs, groups=bank.groups)
-    sizes = curves.n_samples
-    print(
-        f"{args.file}: {sizes.shape[0]} groups, {int(sizes.sum())} samples, "
-        f"N from {int(sizes.min())} to {int(sizes.max())}; KL in nats, means over groups"
+    evaluate = getattr(bank, "evaluate", None) or None
+    curves = bank_curves(
+        bank.rewards, ns, logprobs=bank.logprobs, groups=bank.groups, evaluate=evaluate
     )
-    print(curves.to_markdown(), end="")
+    _check_ns_fit(curves)
+    sizes = curves.n_samples
+    if args.json:
+        result = {"file": str(args.file), **curves.to_dict()}
+        print(json.dumps(result, indent=2))
+    else:
+        print(
+            f"{args.file}: {sizes.shape[0]} groups, {int(sizes.sum())} samples, "
+            f"N from {int(sizes.min())} to {int(sizes.max())}; KL in nats, means over groups"
+        )
+        print(curves.to_markdown(), end="")
     if args.csv is not None:
         _common.write_text(args.csv, curves.to_csv(), args.force)
         _common.say(args, f"wrote {args.csv}")
     if args.plot is not None:
-        _plot(curves, args.plot, title=args.file.name)
+        from ..bank_plot import bank_figure
+
+        _common.save_figure(bank_figure(curves, title=args.file.name), args.plot, args.force)
         _common.say(args, f"wrote {args.plot}")
     return 0
 
 
-def _plot(curves, path: Path, title: str) -> None:
-    try:
-        import matplotlib
+def _check_ns_fit(curves) -> None:
+    """Refuse n values larger than every group (they would be rows of NaN over 0 groups)."""
+    largest = int(curves.n_samples.max())
+    too_big = curves.ns[curves.ns > largest]
+    if too_big.size:
+        raise CliError(
+            f"--ns {too_big[0]} exceeds every group's size (largest N = {largest}); "
+            "best-of-n from a bank needs n <= N"
+        )
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+
+def _matplotlib() -> None:
+    try:
+        import matplotlib.figure  # noqa: F401
     except ImportError:
         raise CliError("--plot needs matplotlib; pip install bonkl_fast[plot]") from None
-    reward = curves.mean_expected_reward
-    series = [("folklore bound log n - (n-1)/n", curves.kl_bound, "o--")]
-    if curves.mean_kl_estimate is not None:
-        series.append(("KL estimate (from log-probs)", curves.mean_kl_estimate, "s-"))
-    series.append(("plug-in KL (resampling the bank)", curves.mean_kl_plugin, "^-"))
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
-    for label, kl, style in series:
-        keep = np.isfinite(kl) & np.isfinite(reward)
-        ax.plot(kl[keep], reward[keep], style, label=label, markersize=4)
-    ax.set_xlabel("KL(best-of-n || reference) [nats]")
-    ax.set_ylabel("expected reward of best-of-n (mean over prompts)")
-    ax.set_title(f"best-of-n from {title}")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, format="png")
-    plt.close(fig)
-    _common.record_output(path)
