@@ -77,7 +77,7 @@ def test_custom_columns_and_integer_ids(tmp_path):
 
 
 def test_no_group_no_logprob(tmp_path):
-    bank = read_bank(write_csv(tmp_path / "b.csv", sample_rows()), group=None)
+    bank = read_bank(write_csv(tmp_path / "b.csv", sample_rows()), logprob=None, group=None)
     assert bank.groups is None and bank.logprobs is None
     assert bank.curves().n_samples.tolist() == [6]
 
@@ -95,9 +95,14 @@ def test_no_group_no_logprob(tmp_path):
             "b.csv",
             "prompt_id,reward\na,1\nb,oops\n",
             {},
-            "b\\.csv: row 2, line 3, column 'reward': 'oops' is not a finite number",
+            "b\\.csv: row 2, line 3, column 'reward': 'oops' is not a number",
         ),
-        ("b.csv", "prompt_id,reward\na,1\nb,\n", {}, r"row 2, line 3, column 'reward': '' is not"),
+        (
+            "b.csv",
+            "prompt_id,reward\na,1\nb,\n",
+            {},
+            r"row 2, line 3, column 'reward': missing value \(empty field\)",
+        ),
         (
             "b.csv",
             "prompt_id,reward\na,nan\n",
@@ -123,7 +128,7 @@ def test_no_group_no_logprob(tmp_path):
             "b.jsonl",
             '{"prompt_id": 1, "reward": 2}\n{"prompt_id": 1, "reward": 2\n',
             {},
-            "b\\.jsonl: line 2: not valid JSON",
+            "b\\.jsonl: line 2: invalid JSON at column 29",
         ),
         (
             "b.jsonl",
@@ -135,13 +140,13 @@ def test_no_group_no_logprob(tmp_path):
             "b.jsonl",
             '{"prompt_id": 1, "reward": true}\n',
             {},
-            "row 1, line 1, column 'reward': True is not",
+            "row 1, line 1, column 'reward': true is a boolean, not a number",
         ),
         (
             "b.jsonl",
             '{"prompt_id": 1, "reward": null}\n',
             {},
-            "row 1, line 1, column 'reward': None is not",
+            "row 1, line 1, column 'reward': missing value \\(null\\)",
         ),
         ("b.jsonl", "[1, 2]\n", {}, r"line 1: expected a JSON object"),
         ("b.txt", "x", {}, r"b\.txt: unknown file type '\.txt'"),

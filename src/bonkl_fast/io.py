@@ -1,31 +1,48 @@
-"""Reading banks of scored samples from CSV, JSON Lines and Parquet files.
+"""Reading banks of scored samples and reference distributions from files.
 
-Each row is one sample: a reward, optionally its sequence log-probability,
-optionally the id of its group (prompt). Errors name the file, the column and,
-for bad values, the row (1-based, counting data rows; for CSV and JSON Lines
-also the line of the file).
+One reader serves every function and command: CSV (``.csv``; ``.tsv`` for
+tabs; comma, semicolon or tab found from the header), JSON (``.json``: a list
+of records, an object of columns, or JSON Lines, told apart by the content),
+JSON Lines (``.jsonl``, ``.ndjson``) and Parquet (``.parquet``, ``.pq``).
+pyarrow parses the file when installed (``pip install bonkl_fast[parquet]``);
+without it the standard library reads text files, slower, to the same arrays.
+The standard library also finds the bad row for every error message, which
+names the file, the row (1-based, counting data rows), the line of the file
+(CSV and JSON Lines) and the column.
+
+What a column may hold (plain numbers, finite; ids that are strings or
+integers) is spelled out in :mod:`bonkl_fast._io_values`.
 """
 
 from __future__ import annotations
 
-import csv
-import json
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Bank", "read_bank"]
+from ._io_arrow import fast_text_columns, parquet_columns, parquet_names
+from ._io_text import SEPARATORS, csv_header, json_layout, text_columns
+from ._io_values import BadValue, raw_ids, raw_numbers
+
+__all__ = ["Bank", "read_bank", "read_reference"]
 
 FORMATS = {
     ".csv": "csv",
+    ".tsv": "tsv",
+    ".json": "json",
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
-    ".json": "jsonl",
     ".parquet": "parquet",
     ".pq": "parquet",
 }
+
+
+class _IfPresent(str):
+    """A default column name that is read when the file has it and skipped otherwise."""
+
+
+LOGPROB = _IfPresent("logprob")
 
 
 @dataclass(frozen=True)
@@ -33,54 +50,73 @@ class Bank:
     """Flat per-sample arrays read from a file; pass them to :func:`bonkl_fast.bank_curves`.
 
     ``groups`` is None when no group column was read; ``logprobs`` is None when
-    no log-probability column was read.
+    no log-probability column was read; ``evaluate`` maps each extra score
+    column read to its float64 values (empty when none).
     """
 
     rewards: np.ndarray
     logprobs: np.ndarray | None
     groups: np.ndarray | None
     path: str
+    evaluate: dict = field(default_factory=dict)
 
     def curves(self, ns=None):
-        """``bank_curves(self.rewards, ns, logprobs=self.logprobs, groups=self.groups)``."""
+        """``bank_curves(self.rewards, ns, logprobs=..., groups=..., evaluate=...)``."""
         from .bank import bank_curves
 
-        return bank_curves(self.rewards, ns, logprobs=self.logprobs, groups=self.groups)
+        extra = {"evaluate": self.evaluate} if self.evaluate else {}
+        return bank_curves(self.rewards, ns, logprobs=self.logprobs, groups=self.groups, **extra)
 
 
 def read_bank(
-    path, reward: str = "reward", logprob: str | None = None, group: str | None = "prompt_id"
+    path,
+    reward: str = "reward",
+    logprob: str | None = LOGPROB,
+    group: str | None = "prompt_id",
+    *,
+    evaluate=(),
+    sep: str | None = None,
 ) -> Bank:
     """Read a bank of scored samples (one row per sample) from a file.
 
     Parameters
     ----------
     path : str or Path
-        A ``.csv`` file (header row), a JSON Lines file (``.jsonl``, ``.ndjson``,
-        ``.json``: one JSON object per line) or a Parquet file (``.parquet``,
-        ``.pq``; needs pyarrow: ``pip install bonkl_fast[parquet]``).
+        A CSV/TSV file with a header row, a JSON or JSON Lines file, or a
+        Parquet file (see :mod:`bonkl_fast.io`; Parquet needs pyarrow).
     reward : str
-        Column holding the reward (finite numbers).
+        Column holding the reward (plain finite numbers).
     logprob : str or None
         Column holding the sequence log-probability (natural log, finite,
-        <= 0); None reads none (no KL estimate then).
+        <= 0). The default ``"logprob"`` is read when the file has that column
+        and skipped otherwise; any other name must exist; None reads none.
     group : str or None
         Column holding the group (prompt) id; None puts every row in one group.
-        CSV ids are read as strings; JSON Lines and Parquet keep their types.
+        CSV ids are strings; JSON ids are strings or integers (``1`` and
+        ``"1"`` are different groups; booleans and floats are refused);
+        Parquet ids keep their type.
+    evaluate : sequence of str
+        Extra score columns (e.g. a gold reward) to average over best-of-n
+        selections by ``reward``; read as float64.
+    sep : str, optional
+        CSV separator; by default the one of comma, semicolon and tab under
+        which the header has the named columns.
 
     Returns
     -------
     Bank
-        ``rewards`` and ``logprobs`` as float64 arrays, ``groups`` as an array of ids.
+        ``rewards`` (float64, except integer rewards that float64 cannot hold
+        exactly: int64 for text files, Parquet integer columns as stored),
+        ``logprobs`` (float64), ``groups`` (array of ids) and ``evaluate``.
 
     Raises
     ------
-    FileNotFoundError
-        No such file.
+    FileNotFoundError, IsADirectoryError
+        No such file, or a directory.
     ValueError
-        Unknown extension, malformed content, a missing column (the message
-        lists the columns present), an empty file, or a bad value (the message
-        names the row and column).
+        Unknown extension, malformed content, a missing or repeated column
+        (the message lists the columns present), no data rows, a file that
+        is not UTF-8, or a bad value (the message names the row and column).
     ImportError
         A Parquet file without pyarrow installed.
 
@@ -89,170 +125,144 @@ def read_bank(
     >>> import tempfile
     >>> path = Path(tempfile.mkdtemp()) / "bank.csv"
     >>> _ = path.write_text("prompt_id,reward,logprob\\na,1.0,-2.5\\na,0.5,-1.0\\nb,2,-3\\n")
-    >>> bank = read_bank(path, logprob="logprob")
-    >>> bank.rewards, bank.groups
-    (array([1. , 0.5, 2. ]), array(['a', 'a', 'b'], dtype='<U1'))
+    >>> bank = read_bank(path)
+    >>> bank.rewards, bank.logprobs, bank.groups
+    (array([1. , 0.5, 2. ]), array([-2.5, -1. , -3. ]), array(['a', 'a', 'b'], dtype='<U1'))
     >>> bank.curves().expected_reward
     array([[0.75],
            [2.  ]])
     """
+    names = [evaluate] if isinstance(evaluate, str) else list(evaluate)
+    plan = [(reward, "reward"), (logprob, "logprob"), (group, "id")]
+    plan += [(name, "number") for name in names]
+    columns = _read(
+        path, plan, optional={logprob} if isinstance(logprob, _IfPresent) else set(), sep=sep
+    )
+    return Bank(
+        columns[reward],
+        columns.get(logprob),
+        columns.get(group),
+        str(path),
+        {name: columns[name] for name in names},
+    )
+
+
+def read_reference(
+    path, prob: str = "prob", reward: str = "reward", *, sep: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Read a reference distribution (one row per outcome) from a file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV/TSV, JSON, JSON Lines or Parquet file, as for :func:`read_bank`.
+    prob, reward : str
+        Columns holding the probability (finite, >= 0) and the reward.
+    sep : str, optional
+        CSV separator (default: found from the header, as for :func:`read_bank`).
+
+    Returns
+    -------
+    probs, rewards : ndarray
+        float64 probabilities as stored (the functions that use them check
+        the sum); rewards as :func:`read_bank` reads them.
+
+    Raises
+    ------
+    Like :func:`read_bank`; a negative probability names its row.
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "answers.json"
+    >>> _ = path.write_text(json.dumps({"prob": [0.5, 0.3, 0.2], "reward": [1, 2, 3]}))
+    >>> read_reference(path)
+    (array([0.5, 0.3, 0.2]), array([1., 2., 3.]))
+    """
+    columns = _read(path, [(prob, "prob"), (reward, "reward")], optional=set(), sep=sep)
+    return columns[prob], columns[reward]
+
+
+def _read(path, plan, *, optional: set, sep: str | None) -> dict:
+    """``{name: array}`` for the ``(name, role)`` pairs of ``plan`` (None names skipped)."""
     path = Path(path)
+    roles = {}
+    for name, role in plan:
+        if name is None:
+            continue
+        if name in roles:
+            raise ValueError(f"column {name!r} is named for two uses; give each its own column")
+        roles[name] = role
+    kind = _kind(path)
+    if kind == "parquet":
+        roles = _present(path, roles, optional, parquet_names(path))
+        try:
+            columns = parquet_columns(path, roles)
+        except BadValue as exc:
+            raise ValueError(f"{_where(path, exc.index, exc.column, None)}: {exc.reason}") from None
+    else:
+        columns = _read_text(path, kind, roles, optional, sep)
+    if next(iter(columns.values())).shape[0] == 0:
+        raise ValueError(f"{path}: no data rows")
+    return columns
+
+
+def _kind(path: Path) -> str:
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a directory, expected a data file")
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise ValueError(
             f"{path}: unknown file type {path.suffix!r}; use one of " + ", ".join(sorted(FORMATS))
         )
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
-    wanted = {"reward": reward, "logprob": logprob, "group": group}
-    names = [name for name in wanted.values() if name is not None]
-    reader = {"csv": _read_csv, "jsonl": _read_jsonl, "parquet": _read_parquet}[kind]
-    columns, lines = reader(path, names)
-    if len(columns[reward]) == 0:
-        raise ValueError(f"{path}: no data rows")
-    rewards = _numbers(path, columns[reward], reward, lines, logprob=False)
-    logprobs = (
-        None if logprob is None else _numbers(path, columns[logprob], logprob, lines, logprob=True)
-    )
-    groups = None if group is None else _ids(path, columns[group], group, lines)
-    return Bank(rewards, logprobs, groups, str(path))
+    return kind
 
 
-def _missing(path: Path, name: str, present) -> ValueError:
-    return ValueError(
-        f"{path}: no column {name!r} (columns: {', '.join(map(str, present))}); "
-        "choose the column with the matching option"
-    )
+def _read_text(path: Path, kind: str, roles: dict, optional: set, sep: str | None) -> dict:
+    required = [name for name in roles if name not in optional]
+    header = None
+    if kind in ("csv", "tsv"):
+        header, sep = csv_header(path, sep, required, "\t" if kind == "tsv" else ",")
+        roles = _present(path, roles, optional, header, sep)
+        layout = "csv"
+    else:
+        layout = "lines" if kind == "jsonl" else json_layout(path)
+    if layout != "document":
+        fast = fast_text_columns(path, layout, roles, header, sep)
+        if fast is not None and all(name in fast for name in required):
+            return fast
+    raw, lines = text_columns(path, layout, list(roles), optional, sep)
+    columns = {}
+    for name, values in raw.items():
+        try:
+            if roles[name] == "id":
+                columns[name] = raw_ids(values, layout == "csv")
+            else:
+                columns[name] = raw_numbers(roles[name], values, layout == "csv")
+        except BadValue as exc:
+            raise ValueError(f"{_where(path, exc.index, name, lines)}: {exc.reason}") from None
+    return columns
+
+
+def _present(path: Path, roles: dict, optional: set, header, sep: str | None = None) -> dict:
+    """The planned columns the header has; refuses repeated or missing (non-optional) ones."""
+    for name in roles:
+        if header.count(name) > 1:
+            raise ValueError(
+                f"{path}: column {name!r} appears {header.count(name)} times; rename all but one"
+            )
+    for name in roles:
+        if name not in header and name not in optional:
+            read_as = "" if sep in (None, ",") else f", read as {SEPARATORS[sep]}-separated"
+            raise ValueError(
+                f"{path}: no column {name!r} (columns: {', '.join(map(str, header))}{read_as}); "
+                "choose the column with the matching option"
+            )
+    return {name: role for name, role in roles.items() if name in header}
 
 
 def _where(path: Path, index: int, name: str, lines) -> str:
     line = f", line {lines[index]}" if lines is not None else ""
     return f"{path}: row {index + 1}{line}, column {name!r}"
-
-
-def _read_csv(path: Path, names):
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise ValueError(f"{path}: empty file (expected a header row)")
-        header = [h.strip() for h in header]
-        for name in names:
-            if name not in header:
-                raise _missing(path, name, header)
-        where = {name: header.index(name) for name in names}
-        columns: dict[str, list] = {name: [] for name in names}
-        lines = []
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue  # blank line
-            if len(row) != len(header):
-                raise ValueError(
-                    f"{path}: row {len(lines) + 1}, line {reader.line_num}: "
-                    f"{len(row)} fields, expected {len(header)} as in the header"
-                )
-            for name, k in where.items():
-                columns[name].append(row[k])
-            lines.append(reader.line_num)
-    return columns, lines
-
-
-def _read_jsonl(path: Path, names):
-    columns: dict[str, list] = {name: [] for name in names}
-    lines = []
-    with open(path, encoding="utf-8-sig") as handle:
-        for number, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: line {number}: not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise ValueError(f"{path}: line {number}: expected a JSON object, one per line")
-            for name in names:
-                if name not in record:
-                    raise ValueError(
-                        f"{path}: row {len(lines) + 1}, line {number}: no column {name!r} "
-                        f"(keys: {', '.join(record)}); choose the column with the matching option"
-                    )
-                columns[name].append(record[name])
-            lines.append(number)
-    return columns, lines
-
-
-def _read_parquet(path: Path, names):
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise ImportError(
-            f"{path}: reading Parquet needs pyarrow; pip install bonkl_fast[parquet]"
-        ) from None
-    try:
-        schema = pq.read_schema(path)
-        for name in names:
-            if name not in schema.names:
-                raise _missing(path, name, schema.names)
-        table = pq.read_table(path, columns=list(dict.fromkeys(names)))
-    except (OSError, ValueError) as exc:
-        if isinstance(exc, ValueError) and str(exc).startswith(str(path)):
-            raise
-        raise ValueError(f"{path}: not a readable Parquet file ({exc})") from None
-    columns = {}
-    for name in names:
-        column = table.column(name)
-        if column.null_count:
-            first = int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
-            raise ValueError(f"{_where(path, first, name, None)}: missing value")
-        columns[name] = column.to_numpy(zero_copy_only=False)
-    return columns, None
-
-
-def _numbers(path: Path, values, name: str, lines, *, logprob: bool) -> np.ndarray:
-    """Convert a column to float64, naming the first bad row on failure."""
-    is_bool = (
-        values.dtype.kind == "b"
-        if isinstance(values, np.ndarray)
-        else [isinstance(v, bool) for v in values]
-    )
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        arr = np.array([_to_float(v) for v in values])
-    bad = ~np.isfinite(arr) | np.asarray(is_bool, dtype=bool)
-    if logprob:
-        bad |= arr > 0
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        need = "a finite log-probability <= 0" if logprob else "a finite number"
-        raise ValueError(f"{_where(path, i, name, lines)}: {values[i]!r} is not {need}")
-    return arr
-
-
-def _to_float(value) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def _ids(path: Path, values, name: str, lines) -> np.ndarray:
-    """Group ids as an array; missing ids (empty, null, NaN) are errors naming the row."""
-    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
-        if values.dtype.kind == "f" and np.isnan(values).any():
-            i = int(np.flatnonzero(np.isnan(values))[0])
-            raise ValueError(f"{_where(path, i, name, lines)}: missing group id")
-        return values
-    for i, value in enumerate(values):
-        if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
-            raise ValueError(f"{_where(path, i, name, lines)}: missing group id")
-        if isinstance(value, (list, dict)):
-            raise ValueError(f"{_where(path, i, name, lines)}: group id {value!r} is not hashable")
-    if isinstance(values, np.ndarray):
-        return values
-    kinds = {type(v) for v in values}
-    if kinds <= {int} or kinds <= {str}:
-        return np.asarray(values)
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
