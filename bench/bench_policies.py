@@ -1,10 +1,11 @@
 """Benchmark of ``frontier`` (issue 5): K = 1e6 outcomes, 50 values of n.
 
-Run ``python bench/bench_policies.py`` (``--quick``: K = 1e5, 3 repeats). Prints a
-machine line and markdown tables: the median wall time of ``frontier`` over
-repeats, and the same computation split into its parts (sorting and merging,
-best-of-n for all n, rewind-and-repeat, the two tilt solves) so the share of
-the tilt solves is visible.
+Run ``python bench/bench_policies.py`` (``--quick``: K = 2e4, 20 values of n, one
+repeat, well under a minute: a smoke run for CI that asserts nothing about speed).
+Prints a machine line, the peak memory of one ``frontier`` call next to its input,
+and markdown tables: the median wall time of ``frontier`` over repeats, and the same
+computation split into its parts (sorting and merging, best-of-n for all n,
+rewind-and-repeat, the two tilt solves) so the share of the tilt solves is visible.
 
 Baseline: what a user would write for one tilt solve, ``scipy.optimize.brentq``
 on log beta with a NumPy log-sum-exp KL (one O(K) NumPy evaluation per
@@ -18,8 +19,10 @@ import importlib
 import math
 import os
 import platform
+import resource
 import statistics
 import time
+import tracemalloc
 
 import numba
 import numpy as np
@@ -29,10 +32,10 @@ from _machine import cpu_model
 from bonkl_fast import _kernels_policies as kern
 from bonkl_fast import _tilt_solve
 from bonkl_fast._levels import prepare_levels
-from bonkl_fast._policy_levels import _Tilt
+from bonkl_fast._policy_levels import _scaled_rewards, _Tilt
 
 # the module, not the function bonkl_fast re-exports under the same name
-frontier = importlib.import_module("bonkl_fast.frontier")
+frontier = importlib.import_module("bonkl_fast._frontier")
 
 
 def machine_line():
@@ -65,31 +68,33 @@ def parts(probs, rewards, ns):
     clock["sort + merge levels"] = time.perf_counter() - start
 
     start = time.perf_counter()
+    reward, _ = _scaled_rewards(levels)
     order = np.argsort(ns, kind="stable")
-    summary = kern.bon_summary_many(levels.mass, levels.cum, levels.tail, levels.reward, ns[order])
+    summary = kern.bon_summary_many(levels.mass, levels.cum, levels.tail, reward, ns[order])
     clock["best-of-n, all n (one pass)"] = time.perf_counter() - start
-    saturation = 0.0 - math.log(levels.p_top)
+    saturation = levels.saturation
     bon_kl = np.minimum(np.maximum(summary[0], 0.0), saturation)
     bon_kl[ns[order] == 1.0] = 0.0
 
     start = time.perf_counter()
-    suffix = frontier._suffix_sums(levels)
-    frontier._rewind_summary(levels, 1.0 / ns, suffix)
+    suffix = frontier._suffix_sums(levels, reward)
+    frontier._rewind_summary(levels, 1.0 / ns, suffix, reward)
+    boundary_kls = frontier._boundary_kls(levels)
     alphas = np.array(
         [
-            frontier._rewind_alpha_for_kl(levels, k)
+            frontier._rewind_alpha_for_kl(levels, k, boundary_kls)
             if k < saturation * (1 - 1e-13)
             else levels.p_top
             for k in bon_kl
         ]
     )
-    frontier._rewind_summary(levels, alphas, suffix)
+    frontier._rewind_summary(levels, alphas, suffix, reward)
     clock["rewind-and-repeat (cost and equal KL)"] = time.perf_counter() - start
 
     for kind in ("win_rate", "reward"):
         start = time.perf_counter()
         _tilt_solve._tilts_at(_Tilt.build(levels, kind), bon_kl, saturation)
-        clock[f"{kind} tilt solve (50 targets)"] = time.perf_counter() - start
+        clock[f"{kind} tilt solve ({ns.size} targets)"] = time.perf_counter() - start
     return clock, bon_kl, levels
 
 
@@ -110,19 +115,38 @@ def numpy_tilt_solve(levels, kind, target):
     return brentq(excess, -30.0, 40.0, xtol=1e-14, rtol=1e-15)
 
 
+def peak_memory_line(probs, rewards, ns) -> str:
+    """Peak NumPy memory of one frontier call (tracemalloc sees NumPy's allocations,
+    not Numba's: the kernels allocate only O(len(ns)) and per-chunk sums) next to its
+    input, and the process's peak resident set so far."""
+    tracemalloc.start()
+    frontier.frontier(probs, rewards, ns)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    input_bytes = probs.nbytes + rewards.nbytes
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # kB on Linux
+    return (
+        f"peak memory of one frontier call: {peak / 2**20:.1f} MB of NumPy arrays "
+        f"({peak / input_bytes:.1f}x its {input_bytes / 2**20:.1f} MB input); "
+        f"process peak RSS {rss / 2**20:.0f} MB\n"
+    )
+
+
 def median(values):
     return statistics.median(values)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="K = 1e5 and 3 repeats")
+    parser.add_argument(
+        "--quick", action="store_true", help="K = 2e4, 20 values of n, 1 repeat (CI smoke run)"
+    )
     parser.add_argument("--repeats", type=int, default=None)
     args = parser.parse_args()
-    size = 10**5 if args.quick else 10**6
-    repeats = args.repeats or (3 if args.quick else 5)
+    size = 2 * 10**4 if args.quick else 10**6
+    repeats = args.repeats or (1 if args.quick else 5)
     rng = np.random.default_rng(20261127)
-    ns = np.unique(np.round(np.logspace(0, 6, 61)))[:50].astype(float)
+    ns = np.unique(np.round(np.logspace(0, 6, 61)))[: 20 if args.quick else 50].astype(float)
     print(machine_line())
     print(
         f"K = {size:.0e}, {ns.size} values of n from {ns[0]:g} to {ns[-1]:g}, "
@@ -132,6 +156,11 @@ def main():
     warm = references(200, np.random.default_rng(0))
     for p, r in warm.values():
         frontier.frontier(p, r, ns)
+    print(
+        peak_memory_line(
+            *references(size, np.random.default_rng(1))["Dirichlet(1), normal rewards"], ns
+        )
+    )
 
     rows = []
     part_tables = []
@@ -177,7 +206,7 @@ def main():
     for name, levels_count, total, tilt, share, ours, naive in rows:
         print(
             f"| {name} | {levels_count:,} | {total:.2f} s | {tilt:.2f} s | {share:.0%} | "
-            f"{ours * 1e3:.1f} ms | {naive * 1e3:.0f} ms | {naive / ours:.0f}x |"
+            f"{ours * 1e3:.1f} ms | {naive * 1e3:.0f} ms | {naive / ours:.1f}x |"
         )
     for name, clock, parts_total in part_tables:
         print(f"\nparts, {name} (medians; sum {parts_total:.2f} s)\n")

@@ -207,19 +207,18 @@ def tilt_moments_many(d, mass, win, reward, gammas, centers, block_log_max, floo
 
 
 @jit
-def tilt_precise(d, mass, win, reward, gamma, shift):
+def tilt_precise(d, mass, win, reward, gamma, shift, total):
     """Preconditions: as tilt_moments_many; gamma * (d - shift) <= 700 everywhere.
 
-    The reference is ``q / S``, ``S = sum q`` (1 only to rounding). Two passes:
+    The reference is ``q / S`` with ``S = total`` (the caller's sum of q, or 1 when
+    the caller set the top mass to 1 - G). Two passes:
     ``log Z = log1p(sum q expm1(u) / S)`` with ``u = gamma (d - shift)``, then
     ``KL = sum q h(u - log Z) / S``, ``h(x) = x e^x - e^x + 1 >= 0`` (no
     cancellation even for tiny KL). Returns ``(KL, win rate, reward, var u)``.
     """
-    zm1, zc, total, tc = 0.0, 0.0, 0.0, 0.0
+    zm1, zc = 0.0, 0.0
     for level in range(mass.shape[0]):
         zm1, zc = neumaier_add(zm1, zc, mass[level] * math.expm1(gamma * (d[level] - shift)))
-        total, tc = neumaier_add(total, tc, mass[level])
-    total += tc
     log_z = math.log1p((zm1 + zc) / total)
     acc = np.zeros(5)
     comp = np.zeros(5)

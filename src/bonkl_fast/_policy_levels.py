@@ -44,6 +44,22 @@ def _expand(levels: Levels, level_mass: np.ndarray) -> np.ndarray:
     return levels.to_original(pmf_sorted)
 
 
+def _times_power_of_two(x, exponent: int):
+    """``x * 2**exponent`` (exact unless it leaves the float64 range; inf past the top)."""
+    with np.errstate(over="ignore"):
+        return np.ldexp(x, exponent)
+
+
+def _scaled_rewards(levels: Levels) -> tuple[np.ndarray, int]:
+    """``(r * 2**-e, e)`` with every ``|r * 2**-e| < 1``: differences and means of the
+    scaled rewards never overflow, even when ``max r - min r`` exceeds float64."""
+    largest = max(abs(float(levels.reward[0])), abs(float(levels.reward[-1])))
+    if largest == 0.0:
+        return levels.reward, 0
+    exponent = math.frexp(largest)[1]
+    return _times_power_of_two(levels.reward, -exponent), exponent
+
+
 def _win_scores(levels: Levels) -> np.ndarray:
     """Per level: v = G + q/2, the win probability of the level against pi."""
     return levels.cum - 0.5 * levels.mass
@@ -51,36 +67,78 @@ def _win_scores(levels: Levels) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Tilt:
-    """A tilt on normalised scores ``d = (s - s_top) / span`` in [-1, 0] per level."""
+    """A tilt on normalised scores ``d = (s - s_top) / span`` in [-1, 0] per level.
+
+    ``gamma = beta * span`` is the tilt strength on ``d``. The score span is
+    ``span * 2**span_exponent`` and ``reward`` holds the rewards times
+    ``2**-reward_exponent`` (see :func:`_scaled_rewards`), so a reward span beyond
+    float64 is still a finite ``span``; :meth:`gamma_of` and :meth:`beta_of` convert.
+    """
 
     d: np.ndarray
     span: float
+    span_exponent: int
     mass: np.ndarray
     win: np.ndarray
     reward: np.ndarray
+    reward_exponent: int
     mean_d: float
     var_d: float
-    log_total: float  # log(sum q): the reference is q / sum q, sum q = 1 only to rounding
+    total: float  # the reference is mass / total (see build)
+    log_total: float
+    saturation: float  # sup of the KL over beta: log(1 / p_top), levels.saturation
     block_log_max: np.ndarray  # max log q per block of kern.BLOCK levels (skipping)
 
     @classmethod
     def build(cls, levels: Levels, kind: str) -> _Tilt:
         q = levels.mass
+        reward, reward_exponent = _scaled_rewards(levels)
         if kind == "win_rate":  # v_top - v_l = S_l + (q_l - q_top) / 2, accurate near the top
-            gap = levels.tail + 0.5 * (q - q[-1])
+            gap, span_exponent = levels.tail + 0.5 * (q - q[-1]), 0
         elif kind == "reward":
-            gap = levels.reward[-1] - levels.reward
+            gap, span_exponent = reward[-1] - reward, reward_exponent
         else:
             raise ValueError(f'kind must be "win_rate" or "reward", got {kind!r}')
         span = float(gap[0])
         d = -gap / span if span > 0 else np.zeros_like(gap)
         mean_d = float(np.sum(q * d))
         var_d = float(np.sum(q * (d - mean_d) ** 2))
-        log_total = math.log(compensated_sum(q))
+        if q.size > 1 and q[-1] >= 0.5:
+            # the top level as 1 - G (as levels.saturation): its rounding would be
+            # relatively large in the KL near saturation when G is tiny
+            q = q.copy()
+            q[-1] = 1.0 - levels.cum[-2]
+            total = 1.0
+        else:  # sum q = 1 only to rounding: the reference is q / sum q
+            total = float(compensated_sum(q))
         block_log_max = np.log(np.maximum.reduceat(q, np.arange(0, q.size, kern.BLOCK)))
         return cls(
-            d, span, q, _win_scores(levels), levels.reward, mean_d, var_d, log_total, block_log_max
+            d,
+            span,
+            span_exponent,
+            q,
+            _win_scores(levels),
+            reward,
+            reward_exponent,
+            mean_d,
+            var_d,
+            total,
+            math.log(total),
+            levels.saturation,
+            block_log_max,
         )
+
+    def gamma_of(self, beta: float) -> float:
+        """``beta * span``; inf where it overflows (the tilt is then its limit)."""
+        return float(_times_power_of_two(float(beta) * self.span, self.span_exponent))
+
+    def beta_of(self, gamma):
+        """``gamma / span``; inf where beta itself overflows float64 (a tiny span)."""
+        return _times_power_of_two(gamma / self.span, -self.span_exponent)
+
+    def rewards(self, scaled):
+        """Rewards (or means of them) from the scaled units of ``self.reward``."""
+        return _times_power_of_two(scaled, self.reward_exponent)
 
     def level_mass(self, gamma: float) -> np.ndarray:
         if math.isinf(gamma):  # beta * span overflowed: the limit, all mass on the top level
@@ -106,7 +164,8 @@ class _Tilt:
         kl = np.maximum(mean_u - log_z + self.log_total, 0.0)
         var_u = np.maximum(second / z - mean_dev**2, 0.0)
         skew_u = third / z - 3 * mean_dev * second / z + 2 * mean_dev**3
-        bound = 16 * _EPS * (np.abs(mean_u) + np.abs(log_z) + np.abs(centers) + kl)
+        # log(z) is off by ~eps absolute whatever log z is (z in [q_top, 1]): hence the 1
+        bound = 16 * _EPS * (np.abs(mean_u) + np.abs(log_z) + np.abs(centers) + kl + 1.0)
         return {
             "kl": kl,
             "win": win / z,
@@ -118,5 +177,9 @@ class _Tilt:
         }
 
     def precise(self, gamma: float):
-        shift = max(self.mean_d, -700.0 / gamma) if gamma > 0 else self.mean_d
-        return kern.tilt_precise(self.d, self.mass, self.win, self.reward, gamma, shift)
+        # gamma * shift: a lower bound on log Z = log sum q e^(gamma d) (Jensen: >= gamma
+        # mean_d; and >= log q_top), so Z e^(-gamma shift) >= 1 stays near 1 where Z does
+        # not vary much, and u_top = -gamma * shift <= 700 (no overflow)
+        floor = max(math.log(self.mass[-1]), -700.0)
+        shift = max(self.mean_d, floor / gamma) if gamma > 0 else self.mean_d
+        return kern.tilt_precise(self.d, self.mass, self.win, self.reward, gamma, shift, self.total)

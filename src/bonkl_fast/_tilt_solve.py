@@ -1,7 +1,7 @@
 """Solving for the tilt strength that reaches a target KL (MATH §8).
 
 :func:`tilt_for_kl` finds one beta; :func:`_tilts_at` (used by
-:func:`bonkl_fast.frontier.frontier`) solves many targets in one vectorised pass.
+:func:`bonkl_fast.policies.frontier`) solves many targets in one vectorised pass.
 """
 
 from __future__ import annotations
@@ -11,13 +11,15 @@ import math
 import numpy as np
 
 from ._levels import prepare_levels
-from ._policy_levels import _EPS, _as_scalar, _Tilt
+from ._policy_levels import _EPS, _as_scalar, _Tilt, _times_power_of_two
 
 __all__ = ["tilt_for_kl"]
 
 _KL_RTOL = 1e-11  # tilt solves stop when |KL - target| <= _KL_RTOL * target
 _REFINE_JUMP = 0.75  # bracketing grid: split intervals where log KL grows by more
 _REFINE_ROUNDS = 6
+_SATURATED_RTOL = 1e-9  # KL this close to log(1/p_top): the tilt is its limit to rounding
+_LOG_GAMMA_MAX = 709.0  # gamma <= e^709 = 8.2e307: gamma * (d - shift), |d - shift| <= 2, is finite
 
 
 def _bracket_grid(tilt: _Tilt, targets: np.ndarray):
@@ -33,16 +35,17 @@ def _bracket_grid(tilt: _Tilt, targets: np.ndarray):
         ts = np.concatenate((more, ts))
         res = {k: np.concatenate((extra[k], res[k])) for k in res}
     for _ in range(60):
-        if res["kl"][-1] > targets.max() or ts[-1] > 710.0:
+        if res["kl"][-1] > targets.max() or ts[-1] >= _LOG_GAMMA_MAX:
             break
-        more = ts[-1] + np.arange(1.0, 17.0)
+        more = np.minimum(ts[-1] + np.arange(1.0, 17.0), _LOG_GAMMA_MAX)
+        more = np.unique(more[more > ts[-1]])
         extra = tilt.fast(np.exp(more), np.zeros(more.size))
         ts = np.concatenate((ts, more))
         res = {k: np.concatenate((res[k], extra[k])) for k in res}
     for _ in range(_REFINE_ROUNDS):  # split intervals holding targets where log KL jumps
         kl_grid = np.maximum.accumulate(res["kl"])
         hits = np.unique(np.clip(np.searchsorted(kl_grid, targets), 1, ts.size - 1))
-        with np.errstate(divide="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore"):  # KL 0: no jump to refine
             jump = np.log(kl_grid[hits]) - np.log(kl_grid[hits - 1])
         coarse = hits[(jump > _REFINE_JUMP) & (ts[hits] - ts[hits - 1] > 1e-6)]
         if coarse.size == 0:
@@ -87,8 +90,11 @@ def _solve_gammas(tilt: _Tilt, targets: np.ndarray) -> dict:
     Targets so small that the one-pass KL cannot resolve them (its rounding,
     about ``eps * gamma |mean d|``, exceeds the tolerance) are solved with the
     two-pass kernel from ``gamma = sqrt(2 KL / Var d)``, exact as KL -> 0.
+    ``out["limit"]`` flags targets that no gamma up to ``e^709`` reaches: 1 where
+    the KL there is the saturation to rounding (the tilt is its beta -> inf limit),
+    2 where it is not (a reward span so wide that gamma would overflow float64).
     """
-    out = {k: np.zeros(targets.size) for k in ("gamma", "kl", "win", "reward")}
+    out = {k: np.zeros(targets.size) for k in ("gamma", "kl", "win", "reward", "limit")}
     gamma0 = np.sqrt(2.0 * targets / tilt.var_d)
     small = 16 * _EPS * (2 * gamma0 * abs(tilt.mean_d) + targets) > 0.1 * _KL_RTOL * targets
     for i in np.flatnonzero(small):
@@ -100,13 +106,14 @@ def _solve_gammas(tilt: _Tilt, targets: np.ndarray) -> dict:
     return out
 
 
+@np.errstate(divide="ignore", invalid="ignore", over="ignore")  # not finite: falls back
 def _hermite_start(grid: dict, hi_idx, y0, y1, lo_t, hi_t, goal_y):
     """log gamma at log KL = goal_y, interpolated between bracketing grid points.
 
     With ``g(t) = log KL``: ``g' = Var u / KL``, ``g'' = (2 Var u + k3) / KL - g'^2``,
     so the inverse ``t(y)`` has ``t' = 1 / g'`` and ``t'' = -g'' / g'^3`` at both ends:
     quintic Hermite (error O(h^6)); falls back to cubic, then linear, if it leaves
-    the bracket.
+    the bracket (or is not finite: flat KL, overflow).
     """
     h = y1 - y0
     s = (goal_y - y0) / h
@@ -133,25 +140,39 @@ def _hermite_start(grid: dict, hi_idx, y0, y1, lo_t, hi_t, goal_y):
         + (10 * s3 - 15 * s4 + 6 * s5) * hi_t
     )
     linear = lo_t + s * (hi_t - lo_t)
-    with np.errstate(invalid="ignore"):
-        cubic = np.where((cubic > lo_t) & (cubic < hi_t), cubic, linear)
-        return np.where((quintic > lo_t) & (quintic < hi_t), quintic, cubic)
+    cubic = np.where((cubic > lo_t) & (cubic < hi_t), cubic, linear)
+    return np.where((quintic > lo_t) & (quintic < hi_t), quintic, cubic)
 
 
 def _solve_gammas_grid(tilt: _Tilt, targets: np.ndarray) -> dict:
     """Grid bracketing, Hermite start and Halley passes for all targets at once."""
-    saturation = -math.log(tilt.mass[-1])
     ts, grid = _bracket_grid(tilt, targets)
     kl_grid = np.maximum.accumulate(grid["kl"])
     hi_idx = np.searchsorted(kl_grid, targets, side="left")
-    if (hi_idx >= ts.size).any() or (hi_idx == 0).any():
-        bad = float(targets[(hi_idx >= ts.size) | (hi_idx == 0)][0])
-        raise ValueError(f"kl = {bad!r} cannot be reached by the tilt in float64 arithmetic")
+    # targets outside the grid (its one-pass values are off by rounding there): two-pass
+    # Newton from the grid's lowest point, or from where its KL stopped growing
+    outside = (hi_idx >= ts.size) | (hi_idx == 0)
+    out = {k: np.zeros(targets.size) for k in ("gamma", "kl", "win", "reward", "limit")}
+    plateau = float(ts[int(np.argmax(kl_grid))])
+    for i in np.flatnonzero(outside):
+        _refine_precise(tilt, float(targets[i]), plateau if hi_idx[i] else float(ts[0]), out, i)
+    if outside.all():
+        return out
+    inner = _solve_gammas_bracketed(tilt, targets[~outside], ts, grid, hi_idx[~outside])
+    for key in out:
+        out[key][~outside] = inner[key]
+    return out
+
+
+def _solve_gammas_bracketed(tilt: _Tilt, targets, ts, grid, hi_idx) -> dict:
+    """Hermite start and Halley passes for targets bracketed by the grid."""
+    saturation = tilt.saturation
+    kl_grid = np.maximum.accumulate(grid["kl"])
     lo_t, hi_t = ts[hi_idx - 1], ts[hi_idx]
     y0, y1 = np.log(np.maximum(kl_grid[hi_idx - 1], 1e-300)), np.log(kl_grid[hi_idx])
     t = _hermite_start(grid, hi_idx, y0, y1, lo_t, hi_t, np.log(targets))
     mean_d = np.interp(t, ts, grid["mean_u"] / np.exp(ts))
-    out = {k: np.zeros(targets.size) for k in ("gamma", "kl", "win", "reward")}
+    out = {k: np.zeros(targets.size) for k in ("gamma", "kl", "win", "reward", "limit")}
     trusted = np.zeros(targets.size, dtype=bool)  # fast one-pass value accurate to the tolerance
     active = np.arange(targets.size)
     for _ in range(100):
@@ -182,24 +203,38 @@ def _solve_gammas_grid(tilt: _Tilt, targets: np.ndarray) -> dict:
 
 
 def _refine_precise(tilt: _Tilt, goal: float, t: float, out: dict, i: int):
-    """Newton in log gamma with the two-pass kernel; bracket from its own values only."""
+    """Newton in log gamma with the two-pass kernel; bracket from its own values only.
+
+    Steps are capped at ``reach``, which doubles while no bracket is found (a start
+    far from the root, e.g. at the end of the grid, is left in a few steps); a step
+    leaving the bracket bisects it. Sets ``out["limit"][i]`` (see
+    :func:`_solve_gammas`) if even ``gamma = e^709`` stays below ``goal``.
+    """
     lo, hi = -math.inf, math.inf
-    for _ in range(200):
+    t = min(t, _LOG_GAMMA_MAX)
+    reach = 2.0
+    for _ in range(300):
         gamma = math.exp(t)
         kl, win, reward, var_u = tilt.precise(gamma)
         out["gamma"][i], out["kl"][i], out["win"][i], out["reward"][i] = gamma, kl, win, reward
         if abs(kl - goal) <= _KL_RTOL * goal or hi - lo <= 4 * _EPS * max(abs(t), 1.0):
             return
+        if t >= _LOG_GAMMA_MAX and kl < goal:
+            saturated = kl >= tilt.saturation * (1.0 - _SATURATED_RTOL) - 16 * _EPS
+            out["limit"][i] = 1.0 if saturated else 2.0
+            return
         lo, hi = (max(lo, t), hi) if kl < goal else (lo, min(hi, t))
         step = (math.log(max(kl, 1e-300)) - math.log(goal)) * kl / max(var_u, 1e-300)
-        new_t = t - max(min(step, 2.0), -2.0)
+        new_t = t - max(min(step, reach), -reach)
         if not lo < new_t < hi:
             new_t = (
                 0.5 * (lo + hi)
                 if math.isfinite(lo + hi)
-                else (lo + 1.0 if hi == math.inf else hi - 1.0)
+                else (lo + reach if lo > -math.inf else hi - reach)
             )
-        t = new_t
+        if not math.isfinite(lo + hi):
+            reach *= 2.0
+        t = min(new_t, _LOG_GAMMA_MAX)
 
 
 def _as_kind(kind) -> str:
@@ -241,6 +276,8 @@ def tilt_for_kl(
     ValueError
         If ``kl`` is negative, not finite, or at least ``log(1 / p_top)``
         (the supremum, reached only as beta -> inf); the message names it.
+        Also if the beta is beyond float64 (a reward tilt over rewards whose
+        span is tiny, e.g. subnormal): scale the rewards up.
 
     Notes
     -----
@@ -274,11 +311,36 @@ def tilt_for_kl(
         )
     tilt = _Tilt.build(levels, kind)
     out = _solve_gammas(tilt, np.array([target]))
-    return float(out["gamma"][0] / tilt.span)
+    if out["limit"][0] == 1.0:
+        raise ValueError(
+            f"kl = {target!r} equals log(1/p_top) = {saturation!r} to rounding: the tilt "
+            "reaches it only as beta -> inf; pass a smaller kl"
+        )
+    if out["limit"][0] == 2.0:
+        raise ValueError(
+            f"kl = {target:g} needs beta * (max reward - min reward) above 8e307, beyond "
+            "float64: the rewards near the top differ by less than ~1e-300 of their span; "
+            "clip or rescale the outlying rewards"
+        )
+    gamma = float(out["gamma"][0])
+    beta = float(tilt.beta_of(gamma))
+    if math.isinf(beta):
+        span = float(_times_power_of_two(tilt.span, tilt.span_exponent))
+        raise ValueError(
+            f"the beta reaching kl = {target:g} is {gamma:.6g} / {span:.6g} (the span of "
+            f"the {kind.replace('_', ' ')} scores), beyond float64"
+            + ("; multiply the rewards by a large constant" if kind == "reward" else "")
+        )
+    return beta
 
 
 def _tilts_at(tilt: _Tilt, targets: np.ndarray, saturation: float) -> dict:
-    """Tilt at each target KL; targets at saturation (to rounding) give the limit policy."""
+    """Tilt at each target KL; targets at saturation (to rounding) give the limit policy.
+
+    Expected rewards are in the scaled units of ``tilt.reward``; beta is inf at the
+    limit and where it overflows float64; all three are NaN where the tilt cannot
+    reach the target in float64 (``limit`` 2 in :func:`_solve_gammas`).
+    """
     out = {k: np.empty(targets.size) for k in ("beta", "win", "reward")}
     zero = targets <= 0.0
     saturated = ~zero & (targets >= saturation * (1.0 - 1e-13))
@@ -291,7 +353,11 @@ def _tilts_at(tilt: _Tilt, targets: np.ndarray, saturation: float) -> dict:
     out["reward"][saturated] = tilt.reward[-1]
     if solve.any():
         res = _solve_gammas(tilt, targets[solve])
-        out["beta"][solve] = res["gamma"] / tilt.span
-        out["win"][solve] = res["win"]
-        out["reward"][solve] = res["reward"]
+        limit, overflow = res["limit"] == 1.0, res["limit"] == 2.0
+        for key, at_limit, solved in (
+            ("beta", np.inf, tilt.beta_of(res["gamma"])),
+            ("win", tilt.win[-1], res["win"]),
+            ("reward", tilt.reward[-1], res["reward"]),
+        ):
+            out[key][solve] = np.where(limit, at_limit, np.where(overflow, np.nan, solved))
     return out

@@ -7,7 +7,8 @@ and expected reward are therefore exact sums over the merged levels, and
 applied to the returned pmf agree with them.
 
 :func:`tilt_for_kl` (from :mod:`bonkl_fast._tilt_solve`) and :func:`frontier` /
-:class:`Frontier` (from :mod:`bonkl_fast.frontier`) are re-exported here.
+:class:`Frontier` (from :mod:`bonkl_fast._frontier`; a module named ``frontier``
+would shadow the function ``bonkl_fast.frontier``) are re-exported here.
 """
 
 from __future__ import annotations
@@ -17,12 +18,12 @@ import math
 import numpy as np
 
 from . import _kernels_policies as kern
+from ._frontier import Frontier, frontier
 from ._levels import prepare_levels
-from ._policy_levels import _as_scalar, _expand, _Tilt
+from ._policy_levels import _as_scalar, _expand, _scaled_rewards, _Tilt, _times_power_of_two
 from ._tilt_solve import tilt_for_kl
 from ._validate import as_n
 from .exact import bon_pmf
-from .frontier import Frontier, frontier
 
 __all__ = [
     "rewind_and_repeat",
@@ -91,8 +92,9 @@ def rewind_and_repeat(
     if a >= 1.0:
         return levels.probs.copy()
     size = levels.mass.shape[0]
-    b = size - int(np.searchsorted(levels.tail[::-1], a, side="left"))
-    level_mass = np.where(np.arange(size) > b, levels.mass / a, 0.0)
+    b = size - int(np.searchsorted(levels.tail[::-1], a, side="left"))  # boundary level
+    level_mass = np.zeros(size)
+    level_mass[b + 1 :] = levels.mass[b + 1 :] / a  # levels above b: S_b < a, no overflow
     level_mass[b] = (a - levels.tail[b]) / a
     return _expand(levels, level_mass)
 
@@ -111,7 +113,7 @@ def _tilt_pmf(probs, rewards, beta, kind, normalize, assume_sorted):
     b = _as_beta(beta)
     levels = prepare_levels(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
     tilt = _Tilt.build(levels, kind)
-    return _expand(levels, tilt.level_mass(b * tilt.span))
+    return _expand(levels, tilt.level_mass(tilt.gamma_of(b)))
 
 
 def win_rate_tilt(probs, rewards, beta, *, normalize: bool = False, assume_sorted: bool = False):
@@ -160,12 +162,16 @@ def reward_tilt(probs, rewards, beta, *, normalize: bool = False, assume_sorted:
 
     Maximises expected reward at each KL (MATH §8). Arguments as in
     :func:`win_rate_tilt`; rewards are shifted by their maximum before
-    exponentiating, so large ``beta * r`` never overflows.
+    exponentiating, so large ``beta * r`` never overflows, and scaled by a power
+    of two before subtracting, so any finite rewards work (even when
+    ``max r - min r`` exceeds float64).
 
     Examples
     --------
     >>> reward_tilt([0.5, 0.5], [0.0, 1.0], math.log(3.0)).round(12)
     array([0.25, 0.75])
+    >>> reward_tilt([0.25, 0.25, 0.5], [1e308, -1e308, 0.0], 1e-308).round(6)
+    array([0.534447, 0.072329, 0.393224])
     """
     return _tilt_pmf(probs, rewards, beta, "reward", normalize, assume_sorted)
 
@@ -175,6 +181,7 @@ def reward_tilt(probs, rewards, beta, *, normalize: bool = False, assume_sorted:
 _GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(16)
 _PANEL = 0.5  # panel width in s = log t, 16 Gauss-Legendre nodes (1.0 agrees to 1e-15)
 _HARD_GAP = 800.0  # reward gaps above 800 * temperature: soft == hard to float64
+_MAX_SPREAD = 1e6  # (max - min) / temperature: nodes s ~ 1e6 carry 2e-10 absolute rounding
 
 
 def _soft_quadrature(log_e: np.ndarray, n: float):
@@ -233,8 +240,10 @@ def soft_best_of_n(
     Raises
     ------
     ValueError, TypeError
-        For invalid input, ``n < 1`` or a temperature that is not a positive
-        finite number.
+        For invalid input, ``n < 1``, a temperature that is not a positive
+        finite number, or one below ``(max r - min r) / 1e6`` when some rewards
+        are closer than 800 temperatures (the quadrature would lose accuracy;
+        when every gap exceeds 800 temperatures the result is best-of-n).
 
     Notes
     -----
@@ -269,15 +278,18 @@ def soft_best_of_n(
     levels = prepare_levels(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
     if n_value == 1.0 or levels.mass.shape[0] == 1:
         return levels.probs.copy()
-    gaps = np.diff(levels.reward) / lam
+    reward, exponent = _scaled_rewards(levels)  # differences never overflow
+    with np.errstate(over="ignore"):  # a gap of inf temperatures is a hard gap
+        gaps = _times_power_of_two(np.diff(reward) / lam, exponent)
+        log_e = _times_power_of_two((reward - reward[-1]) / lam, exponent)
     if gaps.min() > _HARD_GAP:
         return bon_pmf(levels.probs, levels.rewards, n_value)
-    with np.errstate(over="ignore"):
-        log_e = (levels.reward - levels.reward[-1]) / lam
-    if not np.isfinite(log_e).all():
+    if not log_e[0] >= -_MAX_SPREAD:
         raise ValueError(
-            f"temperature {lam:g} is too small for the reward range "
-            f"{levels.reward[-1] - levels.reward[0]:g}: (max - min) / temperature overflows"
+            f"temperature {lam:g} is too small for the reward range: (max - min) / "
+            f"temperature = {-log_e[0]:.3g} exceeds {_MAX_SPREAD:g} (where the quadrature "
+            "in log t loses accuracy) while some rewards lie within 800 temperatures of "
+            "each other; pass a larger temperature"
         )
     nodes, weights = _soft_quadrature(log_e, n_value)
     level_mass = kern.soft_bon_level_masses(log_e, levels.mass, n_value, nodes, weights)

@@ -21,59 +21,76 @@ __all__ = ["frontier", "Frontier"]
 # ------------------------------------------------------- rewind-and-repeat summaries
 
 
-def _rewind_kl(levels: Levels, b: int, rejected_in_level: float) -> float:
+def _rewind_kl(levels: Levels, b: int, rejected_in_level: float, accepted: float) -> float:
     """KL of rewind-and-repeat whose boundary level ``b`` rejects mass ``rejected_in_level``
-    (and accepts the rest of its mass ``q_b``).
+    and accepts ``accepted`` (the two add up to its mass ``q_b``; both are passed so
+    neither is recomputed by a cancelling subtraction).
 
     Written as ``sum_y p_y excess(log(pi_y / p_y))`` (non-negative terms, no
     cancellation near alpha = 1): ``S_b excess(-log alpha) + q_b excess(log(t / alpha))
-    + G_b``, with ``t`` the boundary level's acceptance and ``G_b`` the mass below
-    it (all rejected). Where alpha > 1/2 the logs come from the rejected mass
+    + G_b``, with ``t = accepted / q_b`` and ``G_b`` the mass below b (all rejected).
+    Where alpha > 1/2 ``log alpha`` comes from the rejected mass
     ``1 - alpha = G_b + rejected_in_level`` (forward sums, accurate near alpha = 1),
-    elsewhere from ``alpha = S_b + accepted``.
+    elsewhere from ``alpha = S_b + accepted``; likewise ``log t`` from the smaller of
+    the two parts of the level.
     """
     q_b, s_b = float(levels.mass[b]), float(levels.tail[b])
     below = float(levels.cum[b]) - q_b
     rejected = below + rejected_in_level
-    accepted = q_b - rejected_in_level
-    if rejected < 0.5:
-        log_alpha = math.log1p(-rejected)
-        log_t = math.log1p(-rejected_in_level / q_b) if accepted > 0.0 else -math.inf
+    log_alpha = math.log1p(-rejected) if rejected < 0.5 else math.log(s_b + accepted)
+    if accepted <= 0.0:
+        level = 1.0  # the whole level rejected: excess(-inf) = 1
     else:
-        log_alpha = math.log(s_b + accepted)
-        log_t = math.log(accepted / q_b) if accepted > 0.0 else -math.inf
-    level = 1.0 if log_t == -math.inf else excess(log_t - log_alpha)  # all rejected: 1
+        if rejected_in_level <= accepted:
+            log_t = math.log1p(-rejected_in_level / q_b)
+        else:
+            log_t = math.log(accepted) - math.log(q_b)  # (accepted / q_b can underflow)
+        level = excess(log_t - log_alpha)
     return s_b * excess(-log_alpha) + q_b * level + below
 
 
-def _rewind_summary(levels: Levels, alphas: np.ndarray, suffix: dict):
-    """KL, win rate and expected reward of rewind-and-repeat for each alpha (vectorized)."""
+def _rewind_summary(levels: Levels, alphas: np.ndarray, suffix: dict, reward: np.ndarray):
+    """KL, win rate and expected reward (in the units of ``reward``) of rewind-and-repeat
+    for each alpha (vectorized)."""
     size = levels.mass.shape[0]
     above = np.searchsorted(levels.tail[::-1], alphas, side="left")  # levels with S < alpha
     b = size - above
     s_b = levels.tail[b]
-    accepted = alphas - s_b  # mass taken from the boundary level, in (0, q_b]
+    accepted = np.minimum(alphas - s_b, levels.mass[b])  # taken from the boundary level
     rejected = np.maximum(levels.mass[b] - accepted, 0.0)
-    kl = np.array([_rewind_kl(levels, int(k), float(x)) for k, x in zip(b, rejected, strict=True)])
+    kl = np.array(
+        [
+            _rewind_kl(levels, int(k), float(x), float(a))
+            for k, x, a in zip(b, rejected, accepted, strict=True)
+        ]
+    )
     win = (suffix["win"][b] + accepted * _win_scores(levels)[b]) / alphas
-    reward = (suffix["reward"][b] + accepted * levels.reward[b]) / alphas
+    mean_reward = (suffix["reward"][b] + accepted * reward[b]) / alphas
     full = alphas >= 1.0
     kl[full] = 0.0
     win[full] = 0.5
-    reward[full] = suffix["reward"][0] + levels.mass[0] * levels.reward[0]
-    return np.maximum(kl, 0.0), win, reward, b, accepted
+    mean_reward[full] = suffix["reward"][0] + levels.mass[0] * reward[0]
+    return np.maximum(kl, 0.0), win, mean_reward
 
 
-def _suffix_sums(levels: Levels) -> dict:
+def _suffix_sums(levels: Levels, reward: np.ndarray) -> dict:
     """sum_{m > l} q_m v_m and sum_{m > l} q_m r_m (exclusive sums from the top)."""
     out = {}
-    for key, score in (("win", _win_scores(levels)), ("reward", levels.reward)):
+    for key, score in (("win", _win_scores(levels)), ("reward", reward)):
         terms = (levels.mass * score)[::-1]
         out[key] = np.concatenate(([0.0], np.cumsum(terms)[:-1]))[::-1].copy()
     return out
 
 
-def _rewind_alpha_for_kl(levels: Levels, kl: float) -> float:
+def _boundary_kls(levels: Levels) -> np.ndarray:
+    """``-log S_l``: the rewind-and-repeat KL at alpha = S_l (exactly the levels above l
+    accepted), from ``F_l`` where ``S_l >= 1/2``; the same rounding as
+    ``levels.saturation`` at the level below the top, inf at the top."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # the branch not taken
+        return np.where(levels.tail >= 0.5, -np.log1p(-levels.cum), -np.log(levels.tail)) + 0.0
+
+
+def _rewind_alpha_for_kl(levels: Levels, kl: float, boundary_kls: np.ndarray) -> float:
     """alpha in [p_top, 1] whose rewind-and-repeat KL equals ``kl`` (< log 1/p_top).
 
     Solved for the mass rejected inside the boundary level (not for alpha), so
@@ -82,17 +99,17 @@ def _rewind_alpha_for_kl(levels: Levels, kl: float) -> float:
     """
     if kl <= 0.0:
         return 1.0
-    size = levels.mass.shape[0]
-    # KL = -log(alpha) at level boundaries alpha = S_{b-1}, so the root lies in e^-kl's level
-    b = size - int(np.searchsorted(levels.tail[::-1], math.exp(-kl), side="left"))
+    # KL rises from -log S_{b-1} to -log S_b across level b: the root lies in the level b
+    # with boundary_kls[b-1] <= kl < boundary_kls[b], below the top as kl < -log p_top
+    b = min(int(np.searchsorted(boundary_kls, kl, side="right")), levels.mass.shape[0] - 2)
     s_b, q_b = float(levels.tail[b]), float(levels.mass[b])
 
     def excess_kl(rejected_in_level):
-        return _rewind_kl(levels, b, rejected_in_level) - kl
+        return _rewind_kl(levels, b, rejected_in_level, q_b - rejected_in_level) - kl
 
     if excess_kl(0.0) >= 0.0:
         return min(s_b + q_b, 1.0)
-    if excess_kl(q_b) <= 0.0:
+    if _rewind_kl(levels, b, q_b, 0.0) <= kl:
         return s_b
     from scipy.optimize import brentq  # imported here: scipy.optimize adds 0.3 s to import time
 
@@ -103,12 +120,24 @@ def _rewind_alpha_for_kl(levels: Levels, kl: float) -> float:
 # ------------------------------------------------------------------------ frontier
 
 
+def format_n(n: float, digits: int = 6) -> str:
+    """``n`` for a table: integers as integers with thousands separators (1,000,000),
+    other values with ``digits`` significant digits."""
+    if n == math.floor(n) and n <= 2.0**53:
+        return f"{int(n):,}"
+    return f"{n:.{digits}g}"
+
+
 @dataclass(frozen=True)
 class Frontier:
     """Best-of-n against the comparison policies, one entry per n (MATH §8).
 
-    Attributes (arrays of shape ``(len(ns),)`` unless stated)
-    ----------------------------------------------------------
+    One attribute per column, the same columns in :meth:`to_dict`, :meth:`to_csv`
+    and :meth:`to_markdown` (arrays of shape ``(len(ns),)``; only ``kl_saturation``
+    is a scalar, not a column).
+
+    Attributes
+    ----------
     n : draws of best-of-n.
     kl_bound : folklore ``log n - (n - 1) / n``.
     bon_kl, bon_win_rate, bon_reward : exact best-of-n KL, win rate, expected reward.
@@ -117,18 +146,30 @@ class Frontier:
     rr_alpha, rr_win_rate, rr_reward : rewind-and-repeat at best-of-n's KL.
     win_tilt_beta, win_tilt_win_rate, win_tilt_reward : win-rate tilt at best-of-n's KL.
     reward_tilt_beta, reward_tilt_win_rate, reward_tilt_reward : reward tilt at
-        best-of-n's KL (beta = inf where that KL is the saturation value).
+        best-of-n's KL.
     win_rate_shortfall : ``win_tilt_win_rate - bon_win_rate`` (>= 0).
     reward_shortfall : ``reward_tilt_reward - bon_reward`` (>= 0).
     kl_saturation : float, ``log(1 / p_top)``.
+
+    Notes
+    -----
+    A tilt's beta is inf where best-of-n's KL is the saturation value to
+    rounding (the tilt is then its limit, all mass on the top level) or where
+    beta overflows float64 (a reward span below ~1e-300). Where the reward tilt
+    cannot reach that KL at all in float64 (rewards whose gaps near the top are
+    below ~1e-300 of their span), its three columns are NaN.
 
     Examples
     --------
     >>> f = frontier([0.5, 0.5], [0.0, 1.0], [1, 4])
     >>> print(f.to_csv().splitlines()[0][:40])
     n,kl_bound,bon_kl,bon_win_rate,bon_rewar
+    >>> print(f.to_csv().splitlines()[2][:30])
+    4,0.6362943611198906,0.4593555
     >>> print(f.to_markdown(3).splitlines()[3][:42])
     | 4 | 0.636 | 0.459 | 0.719 | 0.938 | 0.69
+    >>> list(f.to_dict()) == f.columns()
+    True
     """
 
     n: np.ndarray
@@ -156,22 +197,31 @@ class Frontier:
         """Names of the per-n columns, in table order."""
         return [f.name for f in fields(self) if f.name != "kl_saturation"]
 
+    def to_dict(self) -> dict[str, np.ndarray]:
+        """The columns by name, in table order (e.g. for ``pandas.DataFrame``)."""
+        return {name: getattr(self, name) for name in self.columns()}
+
     def to_markdown(self, digits: int = 6) -> str:
-        """A markdown table, one row per n (``digits`` significant digits)."""
+        """A markdown table, one row per n (``digits`` significant digits; integer n as
+        integers with thousands separators)."""
         cols = self.columns()
         lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
         for i in range(self.n.size):
-            lines.append(
-                "| " + " | ".join(f"{getattr(self, c)[i]:.{digits}g}" for c in cols) + " |"
-            )
+            cells = [format_n(float(self.n[i]), digits)]
+            cells += [f"{getattr(self, c)[i]:.{digits}g}" for c in cols[1:]]
+            lines.append("| " + " | ".join(cells) + " |")
         return "\n".join(lines)
 
     def to_csv(self) -> str:
-        """CSV text with a header row, full float64 precision (``repr``)."""
+        """CSV text with a header row: integer n as integers, everything else at full
+        float64 precision (``repr``: reads back bit for bit)."""
         cols = self.columns()
         rows = [",".join(cols)]
         for i in range(self.n.size):
-            rows.append(",".join(repr(float(getattr(self, c)[i])) for c in cols))
+            n = float(self.n[i])
+            cells = [str(int(n)) if n == math.floor(n) and n <= 2.0**53 else repr(n)]
+            cells += [repr(float(getattr(self, c)[i])) for c in cols[1:]]
+            rows.append(",".join(cells))
         return "\n".join(rows) + "\n"
 
 
@@ -213,45 +263,52 @@ def frontier(
     """
     levels = prepare_levels(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
     flat, _, _ = as_n(ns, "ns")
+    win_tilt = _Tilt.build(levels, "win_rate")
+    reward_tilt = _Tilt.build(levels, "reward")
+    reward = reward_tilt.reward  # rewards in scaled units (any span; see _scaled_rewards)
     order = np.argsort(flat, kind="stable")
     ns_sorted = np.ascontiguousarray(flat[order])
-    summary = kern.bon_summary_many(levels.mass, levels.cum, levels.tail, levels.reward, ns_sorted)
+    summary = kern.bon_summary_many(levels.mass, levels.cum, levels.tail, reward, ns_sorted)
     bon = np.empty_like(summary)
     bon[:, order] = summary
     ones = flat == 1.0
     bon[0, ones], bon[1, ones] = 0.0, 0.5
     saturation = levels.saturation
     bon_kl = np.minimum(np.maximum(bon[0], 0.0), saturation)
-    suffix = _suffix_sums(levels)
-    cost_kl, cost_win, cost_reward, _, _ = _rewind_summary(levels, 1.0 / flat, suffix)
+    suffix = _suffix_sums(levels, reward)
+    cost_kl, cost_win, cost_reward = _rewind_summary(levels, 1.0 / flat, suffix, reward)
+    boundary_kls = _boundary_kls(levels)
     rr_alpha = np.array(
         [
-            _rewind_alpha_for_kl(levels, k) if k < saturation * (1.0 - 1e-13) else levels.p_top
+            _rewind_alpha_for_kl(levels, k, boundary_kls)
+            if k < saturation * (1.0 - 1e-13)
+            else levels.p_top
             for k in bon_kl
         ]
     )
-    _, rr_win, rr_reward, _, _ = _rewind_summary(levels, rr_alpha, suffix)
-    win_tilt = _tilts_at(_Tilt.build(levels, "win_rate"), bon_kl, saturation)
-    reward_tilt_ = _tilts_at(_Tilt.build(levels, "reward"), bon_kl, saturation)
+    _, rr_win, rr_reward = _rewind_summary(levels, rr_alpha, suffix, reward)
+    win_at = _tilts_at(win_tilt, bon_kl, saturation)
+    reward_at = _tilts_at(reward_tilt, bon_kl, saturation)
+    rewards_of = reward_tilt.rewards  # scaled units back to the caller's
     return Frontier(
         n=flat.copy(),
         kl_bound=np.asarray(kl_bound(flat)),
         bon_kl=bon_kl,
         bon_win_rate=bon[1],
-        bon_reward=bon[2],
+        bon_reward=rewards_of(bon[2]),
         rr_cost_kl=cost_kl,
         rr_cost_win_rate=cost_win,
-        rr_cost_reward=cost_reward,
+        rr_cost_reward=rewards_of(cost_reward),
         rr_alpha=rr_alpha,
         rr_win_rate=rr_win,
-        rr_reward=rr_reward,
-        win_tilt_beta=win_tilt["beta"],
-        win_tilt_win_rate=win_tilt["win"],
-        win_tilt_reward=win_tilt["reward"],
-        reward_tilt_beta=reward_tilt_["beta"],
-        reward_tilt_win_rate=reward_tilt_["win"],
-        reward_tilt_reward=reward_tilt_["reward"],
-        win_rate_shortfall=win_tilt["win"] - bon[1],
-        reward_shortfall=reward_tilt_["reward"] - bon[2],
+        rr_reward=rewards_of(rr_reward),
+        win_tilt_beta=win_at["beta"],
+        win_tilt_win_rate=win_at["win"],
+        win_tilt_reward=rewards_of(win_at["reward"]),
+        reward_tilt_beta=reward_at["beta"],
+        reward_tilt_win_rate=reward_at["win"],
+        reward_tilt_reward=rewards_of(reward_at["reward"]),
+        win_rate_shortfall=win_at["win"] - bon[1],
+        reward_shortfall=rewards_of(reward_at["reward"] - bon[2]),
         kl_saturation=saturation,
     )
