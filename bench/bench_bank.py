@@ -5,6 +5,10 @@ Run:  python bench/bench_bank.py            (full: 1e6 prompts x 16 samples; 1e3
 
 Case A: P prompts x 16 samples (rows shuffled), all n = 1..16, with log-probs.
 Case B: P prompts x N samples, ns = 1..N log-spaced.
+Case C: case A's bank with one evaluation column (a gold score): bonkl_fast with it
+against bonkl_fast without it (the cost of ``evaluate=``), and against a Coste et
+al.-style baseline (per prompt, Python big-integer binomials ``math.comb``, proxy
+ties broken by sort order, expected gold score only) on the first prompts.
 Each method runs in its own child process on the same data (saved once as .npy);
 "peak MB" is the peak resident set size during the timed runs above the resident
 size before them (Linux: the peak is reset through /proc/self/clear_refs and read
@@ -55,8 +59,12 @@ def make_bank(prompts: int, samples: int, seed: int):
     groups = np.repeat(np.arange(prompts, dtype=np.int64), samples)
     rewards = np.round(rng.normal(size=groups.shape[0]), 2)  # 2 decimals: ties happen
     logprobs = -rng.gamma(2.0, 20.0, size=groups.shape[0])
+    gold = np.round(rewards + rng.normal(size=groups.shape[0]), 1)  # gold = proxy + noise
     perm = rng.permutation(groups.shape[0])
-    return groups[perm], rewards[perm], logprobs[perm]
+    return groups[perm], rewards[perm], logprobs[perm], gold[perm]
+
+
+NAMES = ("groups", "rewards", "logprobs", "gold")
 
 
 # ------------------------------------------------------------------ pandas side
@@ -110,6 +118,28 @@ def pandas_curves(frame, ns):
     return result.to_numpy().reshape(-1, 4, ns.shape[0])
 
 
+def coste_style(frame, ns):
+    """Expected gold score of best-of-n per prompt with exact big-integer binomials (the way
+    Coste et al.'s public code does it): sort by proxy (ties by sort order), weight rank i by
+    comb(i - 1, n - 1) / comb(N, n) in Python integers."""
+    import math
+
+    out = []
+    for _, g in frame.groupby("prompt_id", sort=False):
+        g = g.sort_values("reward", kind="stable")
+        gold = g["gold"].tolist()
+        size = len(gold)
+        row = []
+        for n in ns:
+            if n > size:
+                row.append(math.nan)
+                continue
+            denominator = math.comb(size, n)  # exact integers, one true division per weight
+            row.append(sum(math.comb(i, n - 1) / denominator * x for i, x in enumerate(gold)))
+        out.append(row)
+    return np.array(out)
+
+
 # ------------------------------------------------------------------ children
 
 
@@ -119,19 +149,26 @@ def rss_now() -> int:
 
 
 def child(method: str, data: Path, ns, repeats: int, prompts: int | None) -> dict:
-    groups = np.load(data / "groups.npy")
-    rewards = np.load(data / "rewards.npy")
-    logprobs = np.load(data / "logprobs.npy")
+    groups, rewards, logprobs, gold = (np.load(data / f"{name}.npy") for name in NAMES)
     if prompts is not None:
         keep = groups < prompts  # ids are 0..P-1: the first `prompts` prompts, rows in file order
-        groups, rewards, logprobs = groups[keep], rewards[keep], logprobs[keep]
-    if method == "bonkl":
+        groups, rewards, logprobs, gold = groups[keep], rewards[keep], logprobs[keep], gold[keep]
+    if method in ("bonkl", "bonkl-eval"):
         from bonkl_fast.bank import bank_curves
 
-        bank_curves(rewards[:64], [1, 2], logprobs=logprobs[:64], groups=groups[:64])  # JIT warm
+        scores = {"gold": gold} if method == "bonkl-eval" else None
+        warm = {"gold": gold[:64]} if scores else None
+        bank_curves(rewards[:64], [1, 2], logprobs=logprobs[:64], groups=groups[:64], evaluate=warm)
 
         def run():
-            return bank_curves(rewards, ns, logprobs=logprobs, groups=groups)
+            return bank_curves(rewards, ns, logprobs=logprobs, groups=groups, evaluate=scores)
+    elif method == "coste":
+        import pandas as pd
+
+        frame = pd.DataFrame({"prompt_id": groups, "reward": rewards, "gold": gold})
+
+        def run():
+            return coste_style(frame, ns)
     else:
         import pandas as pd
 
@@ -204,7 +241,7 @@ def agreement(data: Path, ns, prompts: int) -> float:
 
     groups = np.load(data / "groups.npy")
     keep = groups < prompts
-    g, r, lp = (np.load(data / f"{name}.npy")[keep] for name in ("groups", "rewards", "logprobs"))
+    g, r, lp = (np.load(data / f"{name}.npy")[keep] for name in NAMES[:3])
     mine = bank_curves(r, ns, logprobs=lp, groups=g)
     theirs = pandas_curves(pd.DataFrame({"prompt_id": g, "reward": r, "logprob": lp}), ns)
     ours = np.stack([mine.expected_reward, mine.win_rate, mine.kl_estimate, mine.kl_plugin], 1)
@@ -217,7 +254,7 @@ def case(label, prompts, samples, ns, pandas_prompts, repeats, seed, rows_out):
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder)
         arrays = make_bank(prompts, samples, seed)
-        for name, arr in zip(("groups", "rewards", "logprobs"), arrays, strict=True):
+        for name, arr in zip(NAMES, arrays, strict=True):
             np.save(data / f"{name}.npy", arr)
         fast = run_child("bonkl", data, ns, repeats)
         slow = run_child("pandas", data, ns, max(1, repeats // 2), prompts=pandas_prompts)
@@ -238,11 +275,93 @@ def case(label, prompts, samples, ns, pandas_prompts, repeats, seed, rows_out):
     print("\n".join(rows_out[-2:]), file=sys.stderr, flush=True)  # progress
 
 
+def coste_agreement(data: Path, ns, prompts: int) -> float:
+    """Max abs difference from the Coste-style values on the first prompts, with the proxy's
+    ties broken by sort order (as that code does) by passing the stable-sort ranks as rewards."""
+    import pandas as pd
+
+    from bonkl_fast.bank import bank_curves
+
+    groups = np.load(data / "groups.npy")
+    keep = groups < prompts
+    g, r, gold = (np.load(data / f"{name}.npy")[keep] for name in ("groups", "rewards", "gold"))
+    frame = pd.DataFrame({"prompt_id": g, "reward": r, "gold": gold})
+    theirs = coste_style(frame, ns)
+    order = np.lexsort((np.arange(r.shape[0]), r, g))  # by group, reward, then row (stable)
+    ranks = np.empty(r.shape[0])
+    ranks[order] = np.arange(r.shape[0])  # distinct, in each group's stable-sort order
+    ours = bank_curves(ranks, ns, groups=g, evaluate={"gold": gold}).evaluated["gold"]
+    return float(np.max(np.abs(ours - theirs)))
+
+
+def evaluation_case(label, prompts, ns, coste_prompts, repeats, seed, rows_out):
+    with tempfile.TemporaryDirectory() as folder:
+        data = Path(folder)
+        for name, arr in zip(NAMES, make_bank(prompts, 16, seed), strict=True):
+            np.save(data / f"{name}.npy", arr)
+        plain = run_child("bonkl", data, ns, repeats)
+        scored = run_child("bonkl-eval", data, ns, repeats)
+        coste = run_child("coste", data, ns, max(1, repeats // 2), prompts=coste_prompts)
+        diff = coste_agreement(data, ns, min(coste_prompts, 200))
+    rate = scored["rows"] / scored["median_s"]
+    rate_coste = coste["rows"] / coste["median_s"]
+    for name, result, note in [
+        ("bonkl_fast, no evaluation", plain, ""),
+        (
+            "bonkl_fast, evaluate={'gold': ...}",
+            scored,
+            f"evaluation costs **{scored['median_s'] / plain['median_s']:.2f}x** the time "
+            f"(CPU {scored['cpu_s'] / plain['cpu_s']:.2f}x)",
+        ),
+        (
+            f"Coste-style big integers ({coste['prompts']:,} prompts, gold score only)",
+            coste,
+            f"**{rate / rate_coste:,.0f}x** wall per row (max abs diff {diff:.1e})",
+        ),
+    ]:
+        rows_out.append(
+            f"| {label} | {len(ns)} | {name} | {result['rows']:,} | {result['median_s']:.2f} | "
+            f"{result['cpu_s']:.2f} | {result['rows'] / result['median_s']:,.0f} | "
+            f"{result['peak_extra_mb']:,.0f} | {note} |"
+        )
+    print("\n".join(rows_out[-3:]), file=sys.stderr, flush=True)
+
+
+def large_prompt_case(size, n, rows_out):
+    """One prompt of ``size`` samples and one n: where big-integer binomials hurt most."""
+    import pandas as pd
+
+    from bonkl_fast.bank import bank_curves
+
+    groups, rewards, _, gold = make_bank(1, size, 4)
+    frame = pd.DataFrame({"prompt_id": groups, "reward": rewards, "gold": gold})
+    bank_curves(rewards[:64], [1], evaluate={"gold": gold[:64]})  # JIT warm
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        ours = bank_curves(rewards, [n], evaluate={"gold": gold})
+        times.append(time.perf_counter() - start)
+    fast = float(np.median(times))
+    start = time.perf_counter()
+    theirs = coste_style(frame, [n])
+    slow = time.perf_counter() - start
+    tie = abs(ours.evaluated["gold"][0, 0] - theirs[0, 0])  # tie-break differs: not 0
+    rows_out.append(
+        f"| 1 prompt x {size:,}, n = {n}, one evaluation column | 1 | bonkl_fast (all four "
+        f"curves + gold score and win rate) vs Coste-style (gold score only) | {size:,} | "
+        f"{fast:.4f} | | | | **{slow / fast:,.0f}x** ({slow:.2f} s; difference {tie:.1e} from "
+        "breaking proxy ties by sort order) |"
+    )
+    print(rows_out[-1], file=sys.stderr, flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (about a minute)")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--child", choices=["bonkl", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", choices=["bonkl", "bonkl-eval", "pandas", "coste"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--ns", help=argparse.SUPPRESS)
     parser.add_argument("--prompts", type=int, help=argparse.SUPPRESS)
@@ -283,6 +402,17 @@ def main() -> None:
         2,
         rows,
     )
+    evaluation_case(
+        f"{a_prompts:,} prompts x 16, n = 1..16, one evaluation column",
+        a_prompts,
+        np.arange(1, 17),
+        200 if args.quick else 2_000,
+        args.repeats,
+        3,
+        rows,
+    )
+    size = 1_000 if args.quick else 12_600
+    large_prompt_case(size, size // 2, rows)
     print("\n".join(rows))
     print(
         f"\nload average after: {os.getloadavg()[0]:.2f} (2 cores; above ~0.5 other work "
