@@ -88,13 +88,14 @@ def test_table_output_from_csv_and_json_files(tmp_path):
         (
             "prob,reward\n0.5,1\n0.3,abc\n0.2,3\n",
             [],
-            "row 2 (line 3), column 'reward': 'abc' is not a number",
+            "row 2, line 3, column 'reward': 'abc' is not a number",
         ),
-        ("prob,reward\n0.5,1\n0.5\n", [], "row 2 (line 3), column 'reward': missing value"),
+        ("prob,reward\n0.5,1\n0.5,\n", [], "row 2, line 3, column 'reward': missing value"),
+        ("prob,reward\n0.5,1\n0.5\n", [], "row 2, line 3: 1 fields, expected 2"),
         (
             "prob,reward\n0.5,1\n-0.5,2\n1.0,3\n",
             [],
-            "row 2 (line 3), column 'prob': probability -0.5 is negative",
+            "row 2, line 3, column 'prob': probability -0.5 is negative",
         ),
         ("prob,reward\n0.5,1\nnan,2\n", [], "column 'prob': 'nan' is not a finite number"),
         (
