@@ -68,11 +68,39 @@ def test_reproduce_csv_equals_library(reproduced):
         assert float(row["kl_estimate"]) == bk.kl_estimate_expected(ref.probs, ref.rewards, n)
 
 
+def test_reproduce_tables_integers_and_exact_values(reproduced):
+    out, _ = reproduced
+    with open(out / "summary.csv") as handle:
+        ns = [row["n"] for row in csv.DictReader(handle)]
+    assert "1000000" in ns and "1" in ns and not any("." in n or "e" in n for n in ns)
+    markdown = (out / "summary.md").read_text()
+    assert "| 1,000,000 |" in markdown and "1e+" not in markdown and ".0 |" not in markdown
+    ref = suite.few_answers()
+    with open(out / "monte_carlo.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert tuple(rows[0]) == suite.MC_COLUMNS
+    for row in rows:
+        n = int(row["n"])
+        assert row["reference"] == ref.name and row["draws"] == "20000"
+        assert float(row["kl_exact"]) == bk.kl_exact(ref.probs, ref.rewards, n)
+        assert float(row["win_rate_exact"]) == bk.win_rate(ref.probs, ref.rewards, n)
+        kl_se, win_se = suite.exact_standard_errors(ref, n, 20000)
+        assert float(row["kl_se_exact"]) == kl_se and float(row["win_rate_se_exact"]) == win_se
+    table = bk.frontier(ref.probs, ref.rewards, suite.FRONTIER_NS)
+    with open(out / "frontier.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["reference", *table.columns()]  # one column per meaning
+    for i, row in enumerate(rows):
+        assert row["reference"] == ref.name and row["n"] == str(suite.FRONTIER_NS[i])
+        for column in table.columns():
+            assert float(row[column]) == float(getattr(table, column)[i]), column
+
+
 def test_reproduce_prints_summary_table(reproduced):
     _, result = reproduced
     lines = result.stdout.splitlines()
     assert lines[0].split() == list(suite.TABLE_COLUMNS)
-    assert any(line.startswith("binary top=0.0001") and " 1000 " in line for line in lines)
+    assert any(line.startswith("binary top=0.0001") and " 1,000 " in line for line in lines)
 
 
 def test_reproduce_refuses_to_overwrite_foreign_file(tmp_path):
@@ -116,6 +144,8 @@ def test_kl_inline_json_equals_library():
         (["kl", "--probs", "0.5,0.5", "--rewards", "1,x"], "'x'"),
         (["kl", "--probs", "0.5,0.5", "--rewards", "1,2,3"], "rewards"),
         (["reproduce", "--size", "0"], "--size"),
+        (["reproduce", "--size", "0", "--no-figures"], "--size"),
+        (["reproduce", "--seed", "-1"], "--seed"),
     ],
 )
 def test_bad_input_one_line_exit_2(args, message, tmp_path):

@@ -34,8 +34,10 @@ def parse_float_list(text: str, what: str) -> np.ndarray:
             raise CliError(f"{what}: item {position} of {text!r} is empty")
     values = [parse_number(s, what) for s in items]
     for item, value in zip(items, values, strict=True):
-        if isinstance(value, int) and abs(value) > _FLOAT_MAX:
-            raise CliError(f"{what}: {item} is too large for a 64-bit float (max ~1.8e308)")
+        too_large = abs(value) > _FLOAT_MAX and "inf" not in item.lower()
+        if too_large:  # 1e400, or an integer of 400 digits: not silently inf
+            shown = item if len(item) < 20 else f"{item[:8]}...({len(item)} characters)"
+            raise CliError(f"{what}: {shown} is too large for a 64-bit float (max ~1.8e308)")
     return np.array(values, dtype=float)
 
 

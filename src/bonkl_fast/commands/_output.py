@@ -57,21 +57,28 @@ def check_writable(path, force: bool, owned: Iterable[str] = ()) -> None:
 
 
 def _check_folder(folder: Path, path: Path) -> None:
+    """Make ``folder`` if missing, write a probe file in it, then undo what was made.
+
+    A real probe catches read-only mounts, ACLs and pseudo file systems that
+    :func:`os.access` misses (and that root passes).
+    """
     existing = folder
     while not existing.exists() and not existing.is_symlink():
         existing = existing.parent
     if not existing.is_dir():
         raise CliError(f"cannot write {path}: {existing} is not a folder")
-    if existing != folder:  # the folder will be made inside ``existing``
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise CliError(f"cannot write {path}: cannot create folders in {existing}")
-        return
-    try:  # a real probe: catches read-only mounts and ACLs that os.access misses
+    made = [p for p in (folder, *folder.parents) if p != existing and existing in p.parents]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".bonkl-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
-    os.close(fd)
-    os.unlink(probe)
+    finally:
+        for created in made:  # deepest first; leaves folders others filled meanwhile
+            with contextlib.suppress(OSError):
+                created.rmdir()
 
 
 def write_atomic(path, write: Callable, force: bool) -> None:

@@ -1,0 +1,145 @@
+"""Every command-line mistake is one clear line with exit status 2 (issue 13; issue 14, 10/12)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import bonkl_fast as bk
+from bonkl_fast import cli
+from bonkl_fast.commands import _common
+
+
+def bonkl(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "bonkl_fast.cli", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+INLINE = ("--probs", "0.5,0.5", "--rewards", "0,1")
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (("kl", "--probs", "0.5,0.6", "--rewards", "1,2"), ("--normalize",)),
+        (("simulate", "--probs", "0.5,0.6", "--rewards", "1,2"), ("--normalize",)),
+        (("kl", *INLINE, "-n", "1,,4"), ("-n", "item 2", "empty")),
+        (("kl", *INLINE, "-n", "1,4,"), ("-n", "item 3", "empty")),
+        (("kl", "--probs", "0.5,,0.5", "--rewards", "0,1"), ("--probs", "empty")),
+        (("kl", *INLINE, "-n", "1_000"), ("-n", "'1_000' is not a number")),
+        (("kl", "--probs", "1" + "0" * 400 + ",1", "--rewards", "0,1"), ("--probs", "too large")),
+        (("reproduce", "--size", "0", "--no-figures"), ("--size",)),
+        (("reproduce", "--size", "2.5", "--no-figures"), ("--size",)),
+        (("reproduce", "--seed", "-1"), ("--seed", "'-1'")),
+        (("reproduce", "--seed", "x", "--no-figures"), ("--seed", "'x'")),
+        (("simulate", *INLINE, "-n", "9007199254740993"), ("-n", "9007199254740993", "2**53")),
+        (("simulate", *INLINE, "-n", "1e400"), ("-n",)),
+        (("simulate", *INLINE, "-n", "4", "--size", "1e400"), ("--size",)),
+    ],
+)
+def test_mistakes_are_one_line_exit_2(tmp_path, args, fragments):
+    line = assert_one_line_error(bonkl(*args, cwd=tmp_path), *fragments)
+    assert "normalize=True" not in line
+    assert list(tmp_path.iterdir()) == []  # reproduce refused before writing anything
+
+
+def test_negative_numbers_are_values():
+    result = bonkl("kl", "--probs", "0.5,0.5", "--rewards", "-1,2", "-n", "1,4", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["kl_exact"] == bk.kl_exact([0.5, 0.5], [-1, 2], [1, 4]).tolist()
+    result = bonkl("kl", "--probs", "0.5,0.5", "--rewards=-1e5,-2", "-n", "4", "--json")
+    assert json.loads(result.stdout)["win_rate"] == [bk.win_rate([0.5, 0.5], [-1e5, -2], 4)]
+    result = bonkl("kl", "--probs", "0.5,0.5", "--rewards", "-.5,-1e-3", "-n", "-3")
+    assert_one_line_error(result, ">= 1")  # -3 reached the library as a value of -n
+
+
+def test_attach_negative_values():
+    attach = cli.attach_negative_values
+    assert attach(["--rewards", "-1,2"]) == ["--rewards=-1,2"]
+    assert attach(["-n", "-3", "--json"]) == ["-n-3", "--json"]
+    assert attach(["--rewards", "1,2", "--json"]) == ["--rewards", "1,2", "--json"]
+    assert attach(["--", "-1"]) == ["--", "-1"]
+
+
+def test_integers_parsed_exactly():
+    assert _common.parse_number("9007199254740993", "-n") == 2**53 + 1
+    assert _common.parse_number("1e6", "-n") == 10**6
+    assert isinstance(_common.parse_number("2.0", "-n"), int)
+    assert _common.parse_number("2.5", "-n") == 2.5
+    assert _common.parse_number("1e999", "-n") == float("inf")  # the library refuses inf
+    for bad in ("nan", "1_000", "0x10", ""):
+        with pytest.raises(_common.CliError, match="is not a number"):
+            _common.parse_number(bad, "-n")
+    assert _common.parse_count("1e3", "--size", 2) == 1000
+
+
+@pytest.mark.parametrize(
+    "error", [OverflowError("int too large"), ValueError("bad\nvalue"), RecursionError("deep")]
+)
+def test_library_errors_become_one_line(monkeypatch, capsys, error):
+    from bonkl_fast.commands import kl
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(kl, "compute", fail)
+    assert cli.main(["kl", "--probs", "1", "--rewards", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("bonkl kl: error: ")
+
+
+def test_huge_json_and_long_csv_field_one_line(tmp_path):
+    path = tmp_path / "d.json"
+    path.write_text('{"prob": [1e309, 1], "reward": [0, 1]}')
+    assert_one_line_error(bonkl("kl", "--file", path), "d.json")
+    path = tmp_path / "d.csv"
+    path.write_text('prob,reward\n1,"' + "1" * 200_000 + '"\n')
+    assert_one_line_error(bonkl("kl", "--file", path))
+
+
+IMPORTS = """
+import sys
+from bonkl_fast import cli
+try:
+    cli.main(sys.argv[1:])
+except SystemExit:
+    pass
+print(sorted(m for m in ("numba", "scipy", "matplotlib") if m in sys.modules), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--version"], ["--help"], *([c, "--help"] for c in cli.COMMANDS)],
+)
+def test_version_and_help_import_no_kernels(args):
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTS, *args], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "[]"
+    assert ("bonkl " + bk.__version__ if args == ["--version"] else "usage:") in result.stdout
+
+
+def test_parse_float_list_values():
+    np.testing.assert_array_equal(_common.parse_float_list(" 1, 4 ,1e6", "-n"), [1, 4, 1e6])
