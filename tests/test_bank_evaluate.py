@@ -160,6 +160,21 @@ def test_large_group_with_monotone_score_equals_reward_win_rate():
     np.testing.assert_allclose(curves.evaluated_win_rate["cube"], curves.win_rate, rtol=1e-10)
 
 
+def test_binary_rewards_give_the_unbiased_pass_at_k_estimator_exactly():
+    rng = np.random.default_rng(12)
+    for size, correct in [(10, 0), (10, 3), (25, 24), (200, 7), (5, 5)]:
+        rewards = np.zeros(size)
+        rewards[rng.choice(size, correct, replace=False)] = 1.0
+        ks = np.arange(1, size + 1)
+        curves = bank_curves(rewards, ks, evaluate={"same": rewards})
+        for j, k in enumerate(ks):
+            want = 1 - Fraction(math.comb(size - correct, k), math.comb(size, k))
+            assert curves.expected_reward[0, j] == pytest.approx(float(want), rel=1e-13, abs=1e-15)
+            assert curves.evaluated["same"][0, j] == pytest.approx(
+                float(want), rel=1e-13, abs=1e-15
+            )
+
+
 # ---------------------------------------------------------------- weights
 
 
