@@ -36,7 +36,8 @@ SamplerArrays = namedtuple(
         "outcome_tail",  # per sorted outcome: reference mass strictly above it; last 0
         "outcome_guide",  # guide table of outcome_tail
         "probs",  # per sorted outcome: probability
-        "rewards",  # per sorted outcome: reward
+        "rewards",  # per sorted outcome: reward (method "direct")
+        "level_reward",  # per level: reward
         "level_of",  # per sorted outcome: level, -1 for zero-mass levels
         "index_map",  # per sorted outcome: the index a draw returns (caller's order or sorted)
     ],
@@ -165,6 +166,56 @@ def level_cumsums(probs_sorted, start, stop):
 
 
 @jit
+def single_outcomes(probs_sorted, start, stop):
+    """Preconditions: start/stop level ranges into probs_sorted.
+
+    Per level: sorted index of its only outcome of positive probability, -1 if several.
+    """
+    out = np.full(start.shape[0], -1, dtype=np.int64)
+    for level in range(start.shape[0]):
+        count = 0
+        for i in range(start[level], stop[level]):
+            if probs_sorted[i] > 0.0:
+                count += 1
+                out[level] = i
+        if count > 1:
+            out[level] = -1
+    return out
+
+
+@jit
+def outcome_estimates(probs_sorted, start, stop, cum, tail, n):
+    """Preconditions: levels as in Levels, n >= 1. kl_estimate(pi(y), n) per sorted outcome.
+
+    0 where pi(y) = 0. As in the exact expectation, ``1 - p`` of an outcome with
+    ``p >= 1/2`` is summed from the other masses rather than rounded from ``p``.
+    """
+    out = np.zeros(probs_sorted.shape[0])
+    below = 0.0
+    for level in range(start.shape[0]):
+        for i in range(start[level], stop[level]):
+            p = probs_sorted[i]
+            if p > 0.0:
+                keep = 1.0 - p
+                if p >= 0.5:
+                    keep = below + tail[level]
+                    for k in range(start[level], stop[level]):
+                        if k != i:
+                            keep += probs_sorted[k]
+                out[i] = kex.kl_estimate_complement(p, keep, n)
+        below = cum[level]
+    return out
+
+
+@jit
+def map_indices(pick, index_map):
+    """Preconditions: pick[l] in [-1, len(index_map)). In place: index_map[pick], -1 kept."""
+    for level in range(pick.shape[0]):
+        if pick[level] >= 0:
+            pick[level] = index_map[pick[level]]
+
+
+@jit
 def draw_level(state, tails, guide):
     """Preconditions: tails, guide as in build_guide. (state, lowest level with tails <= u).
 
@@ -270,7 +321,7 @@ def simulate_chunks(seeds, chunk_len, size, n, direct, a, level_kl, outcome_esti
     bon_tail, bon_guide, pick, start, stop = a.bon_tail, a.bon_guide, a.pick, a.start, a.stop
     within_cum, probs, rewards, level_of = a.within_cum, a.probs, a.rewards, a.level_of
     outcome_tail, outcome_guide = a.outcome_tail, a.outcome_guide
-    ref_tail, ref_guide = a.ref_tail, a.ref_guide
+    ref_tail, ref_guide, level_reward = a.ref_tail, a.ref_guide, a.level_reward
     sums = np.zeros((seeds.shape[0], 8))
     for c in prange(seeds.shape[0]):
         state = seeds[c]
@@ -289,7 +340,7 @@ def simulate_chunks(seeds, chunk_len, size, n, direct, a, level_kl, outcome_esti
             state, other = draw_level(state, ref_tail, ref_guide)  # one reference draw
             x[0] = level_kl[level]
             x[1] = 1.0 if level > other else (0.5 if level == other else 0.0)
-            x[2] = rewards[j]
+            x[2] = level_reward[level]  # the reward of outcome j, equal throughout its level
             x[3] = outcome_estimate[j]
             add_centred(sums[c], x, shift)
     return sums

@@ -6,9 +6,9 @@ random state: the wrapper draws one 64-bit seed per fixed-size chunk of work
 from the user's generator, and each chunk runs its own small generator
 (SplitMix64, see :mod:`bonkl_fast._kernels_sampling`) from that seed. Chunks
 are fixed by the problem size, not by the number of threads, so a seed gives
-the same draws bit for bit with any number of threads. Long runs can go in
-batches of whole chunks from Python, reporting progress between batches
-(:func:`batches`), which changes nothing in the draws.
+the same draws bit for bit with any number of threads. Long runs go in
+batches of whole chunks, one kernel call each (:func:`batches`): between calls
+Python handles Ctrl-C and reports progress, and the draws do not change.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 CHUNK_LEN = 1 << 16  # draws per seeded chunk (method="inverse")
-BATCH_WORK = 1 << 22  # reference draws per kernel call when progress is reported
+BATCH_WORK = 1 << 22  # reference draws per kernel call: tens of ms between signal checks
 
 
 def check_random_state(rng=None) -> np.random.Generator:
@@ -132,18 +132,22 @@ class Progress:
             self.stream.flush()
 
 
-def batches(seeds: np.ndarray, chunk_len: int, total: int, work_per_draw: int, progress: bool):
-    """Yield ``(seeds, first_draw, draws)`` batches of whole chunks, reporting progress."""
-    if not progress:
-        yield seeds, 0, total
-        return
+def batches(seeds: np.ndarray, chunk_len: int, total: int, work_per_draw: int, progress=False):
+    """Yield ``(seeds, first_draw, draws)`` batches of whole chunks, about BATCH_WORK each.
+
+    One kernel call per batch keeps Python's signal handling (Ctrl-C) within
+    tens of milliseconds, or one chunk, whatever the run's length; ``progress``
+    reports on stderr between batches. The draws do not depend on the batches.
+    """
     per_batch = max(numba.get_num_threads(), BATCH_WORK // (chunk_len * work_per_draw), 1)
-    bar = Progress(total, "best-of-n draws")
+    bar = Progress(total, "best-of-n draws") if progress else None
     try:
         for first in range(0, seeds.shape[0], per_batch):
             begin = first * chunk_len
             count = min(total, (first + per_batch) * chunk_len) - begin
             yield seeds[first : first + per_batch], begin, count
-            bar.update(begin + count)
+            if bar is not None:
+                bar.update(begin + count)
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()

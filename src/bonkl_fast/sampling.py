@@ -22,6 +22,7 @@ from . import _kernels_sampling as ks
 from ._kernels_levels import _compensated_cumsum
 from ._levels import Levels, prepare_levels
 from ._random import (
+    batches,
     check_random_state,
     chunk_count,
     chunk_len,
@@ -69,58 +70,55 @@ def _guide_buckets(levels: int) -> int:
 
 _NO_FLOATS = np.empty(0)
 _NO_INTS = np.empty(0, dtype=np.int64)
-
-
-def _single_outcomes(levels: Levels) -> np.ndarray:
-    """Per level: sorted index of its only outcome of positive probability, -1 if several."""
-    positive = np.flatnonzero(levels.probs_sorted > 0)
-    level = levels.level_of[positive]
-    counts = np.bincount(level, minlength=levels.mass.shape[0])
-    single = np.full(levels.mass.shape[0], -1, dtype=np.int64)
-    alone = counts[level] == 1
-    single[level[alone]] = positive[alone]
-    return single
+MAX_DIRECT_DRAWS = 1 << 28  # n * size reference draws of method="direct": seconds, not hours
 
 
 def _sampler_arrays(levels: Levels, n: int, direct: bool, simulate: bool) -> ks.SamplerArrays:
-    """The arrays the kernels need (others left empty).
+    """The arrays the kernels need (others left empty): O(K), no K-sized temporaries.
 
     Draws return the caller's indices for sampling, sorted indices for simulation.
     """
-    size = levels.probs_sorted.shape[0]
-    sorted_index = np.arange(size)
-    order = sorted_index if levels.order is None else levels.order.astype(np.int64, copy=False)
-    index_map = sorted_index if simulate else order
-    probs = levels.probs_sorted
-    buckets = _guide_buckets(levels.mass.shape[0])
+    probs, order = levels.probs_sorted, levels.order
     arrays = dict.fromkeys(ks.SamplerArrays._fields, _NO_FLOATS)
-    arrays.update(probs=probs, index_map=index_map, level_of=levels.level_of)
-    arrays.update(pick=_NO_INTS, start=levels.start, stop=levels.stop, bon_guide=_NO_INTS)
-    arrays.update(ref_guide=_NO_INTS, outcome_guide=_NO_INTS)
-    if direct or simulate:
-        arrays["rewards"] = np.ascontiguousarray(levels.rewards[order])
+    arrays.update(probs=probs, level_of=levels.level_of, start=levels.start, stop=levels.stop)
+    arrays.update(level_reward=levels.reward, pick=_NO_INTS, bon_guide=_NO_INTS)
+    arrays.update(ref_guide=_NO_INTS, outcome_guide=_NO_INTS, index_map=_NO_INTS)
+    if not simulate:  # draws are returned in the caller's order
+        index_map = np.arange(probs.shape[0]) if order is None else order
+        arrays["index_map"] = index_map.astype(np.int64, copy=False)
+    buckets = _guide_buckets(levels.mass.shape[0])
     if direct:
         outcome_tail = _compensated_cumsum(probs, True)  # mass strictly above each outcome
-        guide = ks.build_guide(outcome_tail, _guide_buckets(size))
+        guide = ks.build_guide(outcome_tail, _guide_buckets(probs.shape[0]))
         arrays.update(outcome_tail=outcome_tail, outcome_guide=guide)
+        arrays["rewards"] = levels.rewards if order is None else levels.rewards[order]
     else:
         bon_tail = ks.best_of_n_tails(levels.cum, levels.tail, float(n))
-        single = _single_outcomes(levels)
-        pick = np.where(single >= 0, index_map[np.maximum(single, 0)], -1)
+        pick = ks.single_outcomes(probs, levels.start, levels.stop)
+        if (pick < 0).any():  # some level holds several outcomes of positive probability
+            arrays["within_cum"] = ks.level_cumsums(probs, levels.start, levels.stop)
+        if not simulate:
+            ks.map_indices(pick, arrays["index_map"])
         arrays.update(bon_tail=bon_tail, bon_guide=ks.build_guide(bon_tail, buckets), pick=pick)
-        arrays["within_cum"] = ks.level_cumsums(probs, levels.start, levels.stop)
     if simulate:
         arrays.update(ref_tail=levels.tail, ref_guide=ks.build_guide(levels.tail, buckets))
     return ks.SamplerArrays(**arrays)
 
 
-def _prepare(probs, rewards, n, size, method, rng, normalize):
-    levels = prepare_levels(probs, rewards, normalize=normalize)
+def _prepare(probs, rewards, n, size, method, rng, normalize, order_only=True):
+    """Validate everything, then draw one seed per chunk (``order_only`` as in prepare_levels)."""
+    levels = prepare_levels(probs, rewards, normalize=normalize, order_only=order_only)
     n = as_integer_n(n)
     shape = _as_size(size)
     direct = _check_method(method)
-    rng = check_random_state(rng)
     total = math.prod(shape)
+    if direct and n * total > MAX_DIRECT_DRAWS:
+        raise ValueError(
+            f"method='direct' would make n x size = {n * total:.3g} reference draws, more than "
+            f"its limit {MAX_DIRECT_DRAWS:.3g} (seconds of work); use method='inverse' (the same "
+            "distribution, O(log K) per draw whatever n is) or fewer draws"
+        )
+    rng = check_random_state(rng)
     chunk_size = chunk_len(n, direct)
     seeds = chunk_seeds(rng, chunk_count(total, chunk_size))
     return levels, n, shape, direct, total, chunk_size, seeds
@@ -157,7 +155,8 @@ def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", nor
     ------
     ValueError, TypeError
         Invalid reference, ``n`` not an integer >= 1, negative or non-integer
-        ``size``, unknown ``method``, or ``rng`` of the wrong type.
+        ``size``, unknown ``method``, ``n * size`` over the cap of ``"direct"``,
+        or ``rng`` of the wrong type.
 
     Notes
     -----
@@ -173,8 +172,10 @@ def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", nor
     second uniform to pick one in proportion to ``probs``. Uniforms have 53
     bits, so outcomes of best-of-n probability below about 1e-16 are not
     resolved. Chunks of 65536 draws run in parallel, each from its own seed:
-    results do not depend on the number of threads. Setup costs O(K log K)
-    (sorting) per call; ``"direct"`` costs O(n) per draw (O(n log K) at worst).
+    results do not depend on the number of threads. Long runs go in batches of
+    chunks, one kernel call each, so Ctrl-C interrupts them within a fraction
+    of a second. Setup costs O(K log K) (sorting) per call; ``"direct"`` costs
+    O(n) per draw (O(n log K) at worst) and is capped at ``n * size <= 2**28``.
 
     Examples
     --------
@@ -193,6 +194,7 @@ def sample_best_of_n(probs, rewards, n, size, *, rng=None, method="inverse", nor
     out = np.empty(total, dtype=np.int64)
     if total:
         arrays = _sampler_arrays(levels, n, direct, False)
-        with threads_for(seeds.shape[0]):
-            ks.sample_chunks(seeds, chunk_size, out, n, direct, arrays)
+        for part, first, count in batches(seeds, chunk_size, total, n if direct else 1):
+            with threads_for(part.shape[0]):
+                ks.sample_chunks(part, chunk_size, out[first : first + count], n, direct, arrays)
     return out.reshape(shape)

@@ -16,6 +16,7 @@ import numpy as np
 from . import _kernels_exact as kex
 from . import _kernels_sampling as ks
 from . import exact as _exact
+from ._kernels_estimate import estimate_expected_many
 from ._levels import Levels
 from ._random import batches, threads_for
 from .sampling import _prepare, _sampler_arrays
@@ -97,44 +98,19 @@ class SimulationResult:
         return "\n".join(lines)
 
 
-def _outcome_estimates(levels: Levels, n: int) -> np.ndarray:
-    """``kl_estimate(pi(y), n)`` per sorted outcome (0 where pi(y) = 0).
+def _exact_values(levels: Levels, n: int) -> np.ndarray:
+    """Exact (KL, W, mean reward, E kl_estimate) from the merged levels: O(L) memory.
 
-    As in the exact expectation, ``1 - p`` of an outcome with ``p >= 1/2`` is
-    summed from the other masses rather than rounded from ``p``.
+    The levels are themselves a reference (one outcome per level), on which the
+    public exact API gives the KL and win rate of the original one.
     """
-    probs = levels.probs_sorted
-    out = np.zeros(probs.shape[0])
-    positive = probs > 0
-    out[positive] = kex.kl_estimate_many(probs[positive], np.full(int(positive.sum()), float(n)))
-    for i in np.flatnonzero(probs >= 0.5):
-        level = levels.level_of[i]
-        lo, hi = levels.start[level], levels.stop[level]
-        keep = (levels.cum[level - 1] if level > 0 else 0.0) + levels.tail[level]
-        keep += probs[lo:i].sum() + probs[i + 1 : hi].sum()
-        out[i] = kex.kl_estimate_complement(probs[i], keep, float(n))
-    return out
-
-
-def _exact_values(levels: Levels, n: int):
-    """Exact (KL, W, mean reward, E kl_estimate) from the public exact API, and log(pi_n/pi).
-
-    The sorted reference is passed with ``assume_sorted=True`` (an O(K) check).
-    """
-    order = np.arange(levels.probs.shape[0]) if levels.order is None else levels.order
-    probs, rewards = levels.probs_sorted, levels.rewards[order]
-    args = (probs, rewards, float(n))
-    exact = np.array(
-        [
-            *_exact.kl_and_win_rate(*args, assume_sorted=True),
-            float(np.dot(_exact.bon_pmf(*args, assume_sorted=True), rewards)),
-            _exact.kl_estimate_expected(*args, assume_sorted=True),
-        ]
-    )
-    level_kl = ks.level_log_ratios(levels.mass, levels.cum, levels.tail, float(n))
-    if n == 1:
-        level_kl[:] = 0.0
-    return exact, level_kl
+    kl, win = _exact.kl_and_win_rate(levels.mass, levels.reward, float(n), assume_sorted=True)
+    weights = kex.level_weights(levels.mass, levels.cum, levels.tail, float(n))
+    expected = 0.0
+    if n > 1:
+        args = (levels.mass, levels.cum, levels.tail, levels.probs_sorted, levels.start)
+        expected = estimate_expected_many(*args, levels.stop, np.array([float(n)]))[0]
+    return np.array([kl, win, float(np.dot(weights, levels.reward)), expected])
 
 
 def simulate_best_of_n(
@@ -149,8 +125,8 @@ def simulate_best_of_n(
     size : int or tuple of int
         Number of best-of-n draws (the product of a tuple); at least 2.
     progress : bool
-        Report progress on stderr once the run has lasted a second. Work then
-        runs in batches of chunks from Python; the draws are the same.
+        Report progress on stderr once the run has lasted a second (between
+        the batches of chunks that long runs go in anyway; the draws are the same).
 
     Returns
     -------
@@ -163,8 +139,8 @@ def simulate_best_of_n(
     Per draw ``y`` (with its level ``l``) the kernel accumulates
     ``log(w_l / q_l)``, the win against one independent reference draw (1,
     1/2 or 0), ``r_y`` and ``kl_estimate(pi(y), n)``, centred on the exact
-    values so the sums of squares do not cancel. Memory O(K + number of chunks);
-    the draws are not stored.
+    values so the sums of squares do not cancel. Memory O(K + number of chunks):
+    the sorted levels and a few arrays over them; the draws are not stored.
 
     Examples
     --------
@@ -181,21 +157,23 @@ def simulate_best_of_n(
     True
     """
     levels, n, shape, direct, total, chunk_size, seeds = _prepare(
-        probs, rewards, n, size, method, rng, normalize
+        probs, rewards, n, size, method, rng, normalize, order_only=False
     )
     if total < 2:
         raise ValueError(f"size must give at least 2 draws for a standard error, got {size!r}")
-    exact, level_kl = _exact_values(levels, n)
-    estimate = _outcome_estimates(levels, n)
+    exact = _exact_values(levels, n)
+    level_kl = ks.level_log_ratios(levels.mass, levels.cum, levels.tail, float(n))
+    if n == 1:
+        level_kl[:] = 0.0
+    estimate = ks.outcome_estimates(
+        levels.probs_sorted, levels.start, levels.stop, levels.cum, levels.tail, float(n)
+    )
     arrays = _sampler_arrays(levels, n, direct, True)
     parts = []
-    for seeds_part, _, count in batches(seeds, chunk_size, total, n if direct else 1, progress):
-        with threads_for(seeds_part.shape[0]):
-            parts.append(
-                ks.simulate_chunks(
-                    seeds_part, chunk_size, count, n, direct, arrays, level_kl, estimate, exact
-                )
-            )
+    for part, _, count in batches(seeds, chunk_size, total, n if direct else 1, progress):
+        with threads_for(part.shape[0]):
+            args = (part, chunk_size, count, n, direct, arrays, level_kl, estimate, exact)
+            parts.append(ks.simulate_chunks(*args))
     sums = np.concatenate(parts).sum(axis=0)  # one fixed order, whatever the threads or batches
     mean = exact + sums[:4] / total
     var = np.maximum(sums[4:] - sums[:4] ** 2 / total, 0.0) / (total - 1)
