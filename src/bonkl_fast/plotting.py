@@ -181,14 +181,36 @@ def figure_frontier(table, dense, ref):
     top.set_ylabel("win rate against the reference")
     top.set_title(f"Win rate vs KL: {ref.name}\n({suite.describe(ref)})", fontsize=10)
     top.legend(fontsize=8, loc="lower right")
+    for boundary in _level_boundary_kls(ref, saturation):
+        bottom.axvline(boundary, color=colour(1), linewidth=0.8, linestyle=":")
+        bottom.text(
+            boundary,
+            0.97,
+            f" log(1/S) = {boundary:.2f}",
+            fontsize=7,
+            va="top",
+            transform=bottom.get_xaxis_transform(),
+        )
     bottom.plot(kl, optimal - dense.bon_win_rate, color=colour(0), label="best-of-n")
     bottom.plot(kl, optimal - dense.rr_win_rate, color=colour(1), label="rewind-and-repeat")
     bottom.set_ylim(bottom=0)
     bottom.set_xlabel("KL(policy || reference) [nats]")
     bottom.set_ylabel("optimal tilt minus\npolicy [win rate]")
-    bottom.set_title("shortfall from the optimal win-rate tilt at the same KL", fontsize=9)
+    bottom.set_title(
+        "shortfall from the optimal win-rate tilt at the same KL. Rewind-and-repeat's kinks sit at"
+        "\nlevel boundaries (dotted; S = mass above): just past one its KL is flat in alpha"
+        " while its win rate climbs",
+        fontsize=8,
+    )
     bottom.legend(fontsize=8, loc="upper right")
     return fig
+
+
+def _level_boundary_kls(ref, saturation: float) -> list[float]:
+    """``log(1 / S)`` for the mass ``S`` above each reward level, below the saturation."""
+    levels = np.unique(ref.rewards)
+    above = [float(ref.probs[ref.rewards > level].sum()) for level in levels[:-1]]
+    return [np.log(1 / s) for s in above if 0 < s and np.log(1 / s) < saturation * (1 - 1e-9)]
 
 
 def figure_monte_carlo(rows, exact, ref):

@@ -265,7 +265,7 @@ def panels(size: int, seed: int, report=None) -> Panels:
     report("win-rate/KL frontier")
     ref = few_answers()
     table = frontier_table(ref)
-    dense = frontier_table(ref, n_grid(240, 1e4))
+    dense = frontier_table(ref, n_grid(600, 1e4))
     report(f"Monte Carlo panel ({size:,} draws per n)")
     mc = monte_carlo_rows(ref, size, seed)
     mc_exact = curves(ref, n_grid(80, max(MC_NS)))
