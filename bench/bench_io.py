@@ -6,9 +6,11 @@ Run:  python bench/bench_io.py            (1e6 rows: prompt id, reward, log-prob
 Each reader runs in its own child process on the same files (written once):
 ``read_bank`` with pyarrow, ``read_bank`` with the standard library only (pyarrow
 blocked; CSV only), and what a user would write with pandas (``read_csv``,
-``read_json(lines=True)``, ``read_parquet``). "peak MB" is the growth of the
-child's peak resident set size during the timed runs. Times are medians over
-the repeats; "ratio" is read_bank's time over pandas' on the same file.
+``read_json(lines=True)``, ``read_parquet``). "peak MB" is the child's peak
+resident set size during the timed runs above its size before them (as in
+bench_bank.py). "CPU s" is the process CPU time of one run (all threads),
+steadier than wall time on a shared machine. Times are medians over the
+repeats; the ratios are read_bank's time over pandas' on the same file.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,10 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from _machine import cpu_model
+from bench_bank import peak_rss, reset_peak
 
 READERS = {
     "csv": ("read_bank", "read_bank stdlib", "pandas.read_csv"),
-    "jsonl": ("read_bank", "pandas.read_json(lines=True)"),
+    "jsonl": ("read_bank", "pandas.read_json"),
     "parquet": ("read_bank", "pandas.read_parquet"),
 }
 
@@ -82,14 +84,18 @@ def child(method: str, path: str, repeats: int) -> None:
             return len(pd.read_parquet(path))
         return len(pd.read_json(path, lines=True))
 
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    times = []
+    run()  # imports and first-call costs are not timed
+    reset_peak()
+    before = peak_rss()
+    times, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         rows = run()
         times.append(time.perf_counter() - start)
-    peak = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
-    print(json.dumps({"seconds": float(np.median(times)), "peak_mb": peak, "rows": rows}))
+        cpu.append(time.process_time() - start_cpu)
+    peak = (peak_rss() - before) / 2**20
+    result = {"seconds": np.median(times), "cpu": np.median(cpu), "peak_mb": peak, "rows": rows}
+    print(json.dumps({k: float(v) for k, v in result.items()}))
 
 
 def measure(method: str, path: Path, repeats: int) -> dict:
@@ -114,19 +120,19 @@ def main() -> None:
     repeats = 3 if args.quick else 5
     print(machine_line())
     print(f"{rows:,} rows (prompt_id str, reward, logprob); median of {repeats} runs\n")
-    print("| file    | reader                       | seconds | peak MB | ratio to pandas |")
-    print("|---------|------------------------------|---------|---------|-----------------|")
+    print("| file    | reader              | wall s | CPU s | peak MB | wall ratio | CPU ratio |")
+    print("|---------|---------------------|--------|-------|---------|------------|-----------|")
     with tempfile.TemporaryDirectory() as folder:
         paths = write_files(Path(folder), rows)
         for kind, methods in READERS.items():
             results = {m: measure(m, paths[kind], 1 if "stdlib" in m else repeats) for m in methods}
             assert len({r["rows"] for r in results.values()}) == 1, results
-            pandas_time = results[methods[-1]]["seconds"]
-            for method, result in results.items():
-                ratio = result["seconds"] / pandas_time
+            pandas = results[methods[-1]]
+            for method, r in results.items():
                 print(
-                    f"| {kind:<7} | {method:<28} | {result['seconds']:7.3f} | "
-                    f"{result['peak_mb']:7.0f} | {ratio:15.2f} |"
+                    f"| {kind:<7} | {method:<19} | {r['seconds']:6.3f} | {r['cpu']:5.3f} | "
+                    f"{r['peak_mb']:7.0f} | {r['seconds'] / pandas['seconds']:10.2f} | "
+                    f"{r['cpu'] / pandas['cpu']:9.2f} |"
                 )
 
 

@@ -448,3 +448,21 @@ def test_decimal_comma_in_semicolon_file_is_refused(tmp_path, reader):
     path.write_text("prompt_id;reward\nq1;1,5\n")
     with pytest.raises(ValueError, match=r"row 1, line 2, column 'reward': '1,5' is not a number"):
         read_bank(path)
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [["a", "bb", "ccc"], ["é", "a", "日本"], ["x" * 300, "y", "z"], ["q 1", " q1", "q1 "]],
+)
+def test_string_ids_pyarrow_equals_stdlib(tmp_path, ids):
+    path = tmp_path / "b.csv"
+    path.write_text("prompt_id,reward\n" + "".join(f"{g},{i}\n" for i, g in enumerate(ids)))
+    fast, slow = both_readers(read_bank, path)
+    same(fast, slow)
+    assert fast.groups.tolist() == ids and fast.groups.dtype == np.asarray(ids).dtype
+    for kind in (pa.string(), pa.large_string()):  # Parquet string ids: the same str array
+        parquet = tmp_path / "b.parquet"
+        table = pa.table({"prompt_id": pa.array(ids, kind), "reward": range(len(ids))})
+        pq.write_table(table, parquet)
+        groups = read_bank(parquet).groups
+        assert groups.dtype == fast.groups.dtype and groups.tolist() == ids

@@ -66,10 +66,12 @@ def _csv_table(path: Path, plan: dict, header, sep):
     types = {
         where[name]: pa.string() if role == "id" else pa.float64() for name, role in plan.items()
     }
+    data = path.read_bytes()
     table = pcsv.read_csv(
-        path,
+        pa.BufferReader(data),
         read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
-        parse_options=pcsv.ParseOptions(delimiter=sep, newlines_in_values=True),
+        # values can hold newlines only when quoted; parsing is faster without
+        parse_options=pcsv.ParseOptions(delimiter=sep, newlines_in_values=b'"' in data),
         convert_options=pcsv.ConvertOptions(
             include_columns=list(types),
             column_types=types,
@@ -143,14 +145,30 @@ def _fast_array(role: str, column, modules):
 
 
 def _strings(column, pc):
-    """``(ids as a str array, index of the first empty id or None)``."""
-    encoded = pc.dictionary_encode(column.combine_chunks())
-    words = encoded.dictionary.to_numpy(zero_copy_only=False).astype(str)
-    codes = encoded.indices.to_numpy()
-    empty = np.flatnonzero(words == "")
+    """``(ids as a str array, index of the first empty id or None)``.
+
+    ASCII ids are copied byte by byte into the UCS-4 code points of a str array (no Python
+    string per row); others go through a dictionary of the distinct ids.
+    """
+    arr = column.combine_chunks()
+    wide = str(arr.type) == "large_string"
+    offsets = np.frombuffer(arr.buffers()[1], np.int64 if wide else np.int32)
+    offsets = offsets[arr.offset : arr.offset + len(arr) + 1]
+    lengths = np.diff(offsets)
+    empty = np.flatnonzero(lengths == 0)
     if empty.size:
-        return None, int(np.flatnonzero(codes == empty[0])[0])
-    return words[codes], None
+        return None, int(empty[0])
+    if lengths.size == 0:
+        return np.array([], dtype=str), None
+    chars = np.frombuffer(arr.buffers()[2], np.uint8)[offsets[0] : offsets[-1]]
+    width = int(lengths.max())
+    if width > 256 or (chars >= 128).any() or (chars == 0).any():
+        encoded = pc.dictionary_encode(arr)
+        words = np.asarray(encoded.dictionary.to_pylist())
+        return words[encoded.indices.to_numpy()], None
+    codes = np.zeros((lengths.size, width), np.uint32)  # "U" is UCS-4: one uint32 per character
+    codes[np.arange(width) < lengths[:, None]] = chars
+    return codes.view(f"U{width}").ravel(), None
 
 
 def _parquet():
