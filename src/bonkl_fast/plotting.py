@@ -249,7 +249,8 @@ def figure_monte_carlo(rows, exact, ref):
         bottom.axhspan(-2, 2, color=colour(0), alpha=0.12, label="|z| <= 2")
         bottom.axhline(0, color="black", linewidth=0.8)
         bottom.plot(cols["n"], z, "o", color=colour(3), markersize=4)
-        bottom.set_ylim(-4, 4)
+        limit = max(4.0, 1.15 * float(np.nanmax(np.abs(z), initial=0.0)))
+        bottom.set_ylim(-limit, limit)  # every z on the axes
         bottom.set_ylabel("(MC - exact)\n/ exact s.e.")
         bottom.set_xlabel("n (number of draws)")
         bottom.legend(fontsize=7, loc="lower right")
