@@ -222,6 +222,42 @@ def test_progress_batches_give_the_same_result(monkeypatch, capsys):
     assert capsys.readouterr().err == ""  # short run: no progress output
 
 
+@pytest.mark.parametrize("method", ["inverse", "direct"])
+def test_long_runs_go_in_batches_with_the_same_draws(monkeypatch, method):
+    """Every run returns to Python between batches of chunks (Ctrl-C), draws unchanged."""
+    p, r = REFERENCES["ties"]
+    size = SEVERAL_CHUNKS if method == "inverse" else 3 * _random.chunk_len(3, True) + 5
+    one_batch = sample_best_of_n(p, r, 3, size, rng=14, method=method)
+    from bonkl_fast import _kernels_sampling as ks
+
+    calls = []
+    kernel = ks.sample_chunks
+    monkeypatch.setattr(ks, "sample_chunks", lambda *a: calls.append(1) or kernel(*a))
+    monkeypatch.setattr(_random, "BATCH_WORK", _random.CHUNK_LEN)  # batches of few chunks
+    assert np.array_equal(sample_best_of_n(p, r, 3, size, rng=14, method=method), one_batch)
+    assert len(calls) >= 2
+
+
+def test_direct_cap_allows_the_cap_itself():
+    from bonkl_fast.sampling import MAX_DIRECT_DRAWS
+
+    draws = sample_best_of_n(
+        [0.5, 0.5], [0.0, 1.0], MAX_DIRECT_DRAWS // 2, 2, rng=0, method="direct"
+    )
+    assert draws.tolist() == [1, 1]  # outcome 0 would need 2**27 zeros in a row
+    with pytest.raises(ValueError, match="n x size"):
+        sample_best_of_n([0.5, 0.5], [0.0, 1.0], MAX_DIRECT_DRAWS // 2, 3, method="direct")
+
+
+def test_simulation_uses_reward_values_so_refuses_what_float64_merges():
+    """Sampling needs only the order of rewards; the mean reward needs their values."""
+    rewards = np.array([2**53, 2**53 + 1, 0], dtype=np.int64)
+    draws = sample_best_of_n([0.5, 0.3, 0.2], rewards, 4, 1000, rng=0)
+    assert (draws == 1).mean() > 0.5  # the top outcome 2**53 + 1 is kept distinct
+    with pytest.raises(ValueError, match="float64"):
+        simulate_best_of_n([0.5, 0.3, 0.2], rewards, 4, 1000, rng=0)
+
+
 def test_progress_reporter_writes_when_asked():
     stream = io.StringIO()
     bar = _random.Progress(total=1000, label="draws", delay=0.0, stream=stream)
@@ -317,6 +353,8 @@ def test_result_text_and_dict():
         ({"probs": [1.5, -0.5]}, ValueError, "non-negative"),
         ({"rewards": [0.0, 1.0, 2.0]}, ValueError, "3 entries"),
         ({"probs": []}, ValueError, "empty"),
+        ({"method": "direct", "n": 2**53}, ValueError, "method='inverse'"),  # hours, no Ctrl-C
+        ({"method": "direct", "n": 2**20, "size": 2**9}, ValueError, "n x size"),
     ],
 )
 @pytest.mark.parametrize("function", [sample_best_of_n, simulate_best_of_n])
