@@ -50,21 +50,36 @@ __all__ = [
 
 BASE_DIGITS = 80
 MAX_DRAWS = 10**6  # brute_force_pmf refuses larger enumerations
+MAX_FLOAT = float(np.finfo(np.float64).max)
 
 
 @st.composite
-def references(draw, *, min_size=1, max_size=30, min_mass=1e-300, zeros=True, max_levels=None):
-    """``(probs, rewards)``: float64 arrays, probs summing to 1, rewards integer-valued with ties.
+def references(
+    draw,
+    *,
+    min_size=1,
+    max_size=30,
+    min_mass=1e-300,
+    zeros=True,
+    max_levels=None,
+    extreme_rewards=False,
+):
+    """``(probs, rewards)``: float64 arrays, probs summing to 1, rewards with ties.
 
     Masses mix zeros (``zeros=True``), log-uniform values down to ``min_mass``
-    and values of order 1 (huge dynamic range); rewards take at most
-    ``max_levels`` distinct values (default: up to the size), so ties are common.
+    and values of order 1 (huge dynamic range). Rewards are integer-valued with
+    at most ``max_levels`` distinct values (default: up to the size), so ties
+    are common; ``extreme_rewards=True`` mixes in any finite float64 (up to
+    +-1.8e308, subnormals) for code that uses reward values, not just their order.
 
     Examples
     --------
-    >>> probs, rewards = references(max_size=5).example()
-    >>> bool(abs(probs.sum() - 1) < 1e-12 and (probs >= 0).all() and len(rewards) == len(probs))
-    True
+    >>> from hypothesis import given
+    >>> @given(references(max_size=5))
+    ... def test_is_a_distribution(reference):
+    ...     probs, rewards = reference
+    ...     assert abs(probs.sum() - 1) < 1e-12 and len(rewards) == len(probs)
+    >>> test_is_a_distribution()
     """
     size = draw(st.integers(min_size, max_size))
     low = math.log10(min_mass)
@@ -75,7 +90,11 @@ def references(draw, *, min_size=1, max_size=30, min_mass=1e-300, zeros=True, ma
     raw = np.array(draw(st.lists(st.one_of(masses), min_size=size, max_size=size)))
     assume(raw.sum() > 0)
     levels = draw(st.integers(1, min(size, max_levels or size)))
-    rewards = draw(st.lists(st.integers(0, levels - 1), min_size=size, max_size=size))
+    values = st.integers(0, levels - 1).map(float)
+    if extreme_rewards:
+        edges = st.sampled_from([MAX_FLOAT, -MAX_FLOAT, 5e-324, -5e-324, 1e-300])
+        values = st.one_of(values, st.floats(-MAX_FLOAT, MAX_FLOAT), edges)
+    rewards = draw(st.lists(values, min_size=size, max_size=size))
     return raw / raw.sum(), np.array(rewards, dtype=float)
 
 
@@ -86,8 +105,11 @@ def ns(*, max_n=1e15, integer=False):
 
     Examples
     --------
-    >>> bool(1 <= ns(max_n=10, integer=True).example() <= 10)
-    True
+    >>> from hypothesis import given
+    >>> @given(ns(max_n=10, integer=True))
+    ... def test_in_range(n):
+    ...     assert n in range(1, 11)
+    >>> test_in_range()
     """
     whole = st.integers(1, int(min(max_n, 10**6))).map(float)
     if integer:
