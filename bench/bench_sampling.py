@@ -1,7 +1,7 @@
 """Benchmark of the Monte Carlo layer (issue 3): prints markdown tables and the machine line.
 
     python bench/bench_sampling.py            # full run, a few minutes on 2 cores
-    python bench/bench_sampling.py --quick    # fewer repeats, smaller NumPy side
+    python bench/bench_sampling.py --quick    # small sizes, under a minute (CI runs it)
     python bench/bench_sampling.py --threads 1   # one Numba thread (the NumPy side is serial)
 
 Timings are medians of repeats after a warm-up call (compilation excluded; the cold
@@ -13,7 +13,11 @@ and warm-cache first-call times are measured separately in fresh processes).
   NumPy side draws M * n reference samples, so it runs with a smaller M and the
   comparison is per best-of-n draw (draws/s on both sides);
 * ``simulate_best_of_n`` on K = 1e5 with 1e6 draws: wall time;
-* ``method="direct"`` against the NumPy way at n in {4, 64}, same M on both sides.
+* ``method="direct"`` against the NumPy way at n in {4, 64}, same M on both sides;
+* peak memory of ``simulate_best_of_n`` and ``sample_best_of_n`` at K = 1e7 (1e6 with
+  ``--quick``) against the size of their input and output.
+
+Nothing here asserts anything about speed; ``--quick`` only checks that it runs.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from functools import partial
 import numba
 import numpy as np
 
+from _machine import cpu_model
+from _memory import peak_extra
 from bonkl_fast.sampling import sample_best_of_n
 from bonkl_fast.simulation import simulate_best_of_n
 
@@ -39,16 +45,10 @@ NS = (2, 1000, 10**9)
 
 
 def machine_line() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     return (
-        f"machine: {cpu}, {os.cpu_count()} logical CPUs, numba threads {numba.get_num_threads()}; "
-        f"Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}, "
-        f"{platform.system()} {platform.machine()}"
+        f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, numba threads "
+        f"{numba.get_num_threads()}; Python {platform.python_version()}, NumPy {np.__version__}, "
+        f"Numba {numba.__version__}, {platform.system()} {platform.machine()}"
     )
 
 
@@ -77,13 +77,13 @@ def fmt_rate(x: float) -> str:
     return f"{x / 1e6:.2f} M/s" if x >= 1e6 else f"{x / 1e3:.2f} k/s"
 
 
-def bench_throughput(draws: int, numpy_m: int, repeats: int) -> list[str]:
+def bench_throughput(ks, draws: int, numpy_m: int, repeats: int) -> list[str]:
     rows = [
         f"| K | setup per call | n = 2 | n = 1e3 | n = 1e9 | n=1e9 / n=2 "
         f"| NumPy, n = 1e3 (M = {numpy_m:,}) | speed-up at n = 1e3 |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for k in KS:
+    for k in ks:
         probs, rewards = reference(k)
         setup = median_time(partial(sample_best_of_n, probs, rewards, 2, 1, rng=1), repeats)
         rates = {}
@@ -101,17 +101,43 @@ def bench_throughput(draws: int, numpy_m: int, repeats: int) -> list[str]:
     return rows
 
 
-def bench_simulate(repeats: int) -> list[str]:
-    probs, rewards = reference(100_000)
+def bench_simulate(k: int, draws: int, repeats: int) -> list[str]:
+    probs, rewards = reference(k)
     rows = [
-        "| simulate_best_of_n, K = 1e5, 1e6 draws | n = 2 | n = 1e3 | n = 1e9 |",
+        f"| simulate_best_of_n, K = {k:.0e}, {draws:.0e} draws | n = 2 | n = 1e3 | n = 1e9 |",
         "|---|---|---|---|",
     ]
     cells = []
     for n in NS:
-        t = median_time(partial(simulate_best_of_n, probs, rewards, n, 10**6, rng=3), repeats)
+        t = median_time(partial(simulate_best_of_n, probs, rewards, n, draws, rng=3), repeats)
         cells.append(f"{t * 1e3:.0f} ms")
     rows.append("| wall time (inverse) | " + " | ".join(cells) + " |")
+    return rows
+
+
+def bench_memory(k: int, draws: int) -> list[str]:
+    """Peak memory above the resident size before the call, against input and output."""
+    probs, rewards = reference(k)
+    simulate_best_of_n(probs[:100] / probs[:100].sum(), rewards[:100], 1000, 10, rng=0)  # warm
+    sample_best_of_n(probs[:100] / probs[:100].sum(), rewards[:100], 1000, 10, rng=0)
+    data = probs.nbytes + rewards.nbytes
+    rows = [
+        f"| peak memory, K = {k:.0e} (input {data / 2**20:.0f} MB) | peak above start "
+        "| input + output | ratio |",
+        "|---|---|---|---|",
+    ]
+    cases = [
+        ("simulate_best_of_n, n = 1e3, 1e6 draws", simulate_best_of_n, 0),
+        (f"sample_best_of_n, n = 1e3, {draws:.0e} draws", sample_best_of_n, 8 * draws),
+    ]
+    for label, fn, out_bytes in cases:
+        size = 10**6 if fn is simulate_best_of_n else draws
+        _, extra, exact = peak_extra(partial(fn, probs, rewards, 1000, size, rng=0))
+        note = "" if exact else " (process peak: includes loading)"
+        rows.append(
+            f"| {label}{note} | {extra / 2**20:.0f} MB | {(data + out_bytes) / 2**20:.0f} MB "
+            f"| {extra / (data + out_bytes):.1f}x |"
+        )
     return rows
 
 
@@ -138,6 +164,8 @@ COLD_SCRIPT = """
 import time
 start = time.perf_counter()
 import numpy as np
+from _machine import cpu_model
+from _memory import peak_extra
 from bonkl_fast.sampling import sample_best_of_n
 from bonkl_fast.simulation import simulate_best_of_n
 imported = time.perf_counter()
@@ -172,26 +200,35 @@ def bench_first_call() -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer repeats, smaller sizes")
+    parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
     parser.add_argument("--threads", type=int, default=None, help="Numba threads (default: all)")
     args = parser.parse_args()
     if args.threads is not None:
         numba.set_num_threads(args.threads)
     repeats = 3 if args.quick else 5
-    draws = 2_000_000 if args.quick else 4_000_000
-    numpy_m = 500 if args.quick else 2_000
+    draws = 200_000 if args.quick else 4_000_000
+    numpy_m = 200 if args.quick else 2_000
     print(machine_line())
     print(f"load average at start: {os.getloadavg()[0]:.2f} (the machine may be shared)")
     print(f"\nsample_best_of_n draws/s: medians of {repeats} calls of {draws:,} draws (inverse")
     print("method), each call including its setup (validation, sort by reward, tables); NumPy")
     print("side: per best-of-n draw, with the smaller M given in its column\n")
-    print("\n".join(bench_throughput(draws, numpy_m, repeats)))
+    ks = KS[:2] if args.quick else KS
+    print("\n".join(bench_throughput(ks, draws, numpy_m, repeats)))
     print()
-    print("\n".join(bench_simulate(repeats)))
+    if args.quick:
+        print("\n".join(bench_simulate(10_000, 100_000, repeats)))
+    else:
+        print("\n".join(bench_simulate(100_000, 10**6, repeats)))
     print()
-    print("\n".join(bench_direct(20_000 if args.quick else 100_000, repeats)))
+    print("\n".join(bench_direct(5_000 if args.quick else 100_000, repeats)))
     print()
-    print("\n".join(bench_first_call()))
+    print("\n".join(bench_memory(10**6 if args.quick else 10**7, 10**6)))
+    print()
+    if args.quick:
+        print("(first-call times in fresh processes: full run only, they compile every kernel)")
+    else:
+        print("\n".join(bench_first_call()))
 
 
 if __name__ == "__main__":
