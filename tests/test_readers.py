@@ -466,3 +466,12 @@ def test_string_ids_pyarrow_equals_stdlib(tmp_path, ids):
         pq.write_table(table, parquet)
         groups = read_bank(parquet).groups
         assert groups.dtype == fast.groups.dtype and groups.tolist() == ids
+
+
+def test_quoted_newlines_in_a_text_column(tmp_path):
+    path = tmp_path / "b.csv"
+    text = '"first line\nq9,5,-1\nlast, with ""quotes"""'  # looks like a row once split at \n
+    path.write_text(f"prompt_id,text,reward\nq1,{text},1.5\nq2,plain,2\n")
+    fast, slow = both_readers(read_bank, path)
+    same(fast, slow)
+    assert fast.groups.tolist() == ["q1", "q2"] and fast.rewards.tolist() == [1.5, 2.0]
