@@ -93,9 +93,10 @@ def _boundary_kls(levels: Levels) -> np.ndarray:
 def _rewind_alpha_for_kl(levels: Levels, kl: float, boundary_kls: np.ndarray) -> float:
     """alpha in [p_top, 1] whose rewind-and-repeat KL equals ``kl`` (< log 1/p_top).
 
-    Solved for the mass rejected inside the boundary level (not for alpha), so
-    targets down to the smallest KL a float can hold are met: near alpha = 1 the
-    rejected mass is resolved where ``1 - alpha`` is not.
+    Solved for the mass rejected inside the boundary level, or the mass accepted
+    from it, whichever is smaller (not for alpha), so targets down to the smallest
+    KL a float can hold are met: near alpha = 1 the rejected mass is resolved where
+    ``1 - alpha`` is not, and an alpha far below the level's mass is resolved too.
     """
     if kl <= 0.0:
         return 1.0
@@ -104,8 +105,11 @@ def _rewind_alpha_for_kl(levels: Levels, kl: float, boundary_kls: np.ndarray) ->
     b = min(int(np.searchsorted(boundary_kls, kl, side="right")), levels.mass.shape[0] - 2)
     s_b, q_b = float(levels.tail[b]), float(levels.mass[b])
 
-    def excess_kl(rejected_in_level):
+    def excess_kl(rejected_in_level):  # increasing in the rejected mass
         return _rewind_kl(levels, b, rejected_in_level, q_b - rejected_in_level) - kl
+
+    def excess_kl_accepting(accepted):  # decreasing in the accepted mass
+        return _rewind_kl(levels, b, q_b - accepted, accepted) - kl
 
     if excess_kl(0.0) >= 0.0:
         return min(s_b + q_b, 1.0)
@@ -113,8 +117,31 @@ def _rewind_alpha_for_kl(levels: Levels, kl: float, boundary_kls: np.ndarray) ->
         return s_b
     from scipy.optimize import brentq  # imported here: scipy.optimize adds 0.3 s to import time
 
-    rejected = brentq(excess_kl, 0.0, q_b, xtol=1e-300, rtol=4 * _EPS, maxiter=400)
-    return s_b + (q_b - rejected)
+    # solve for the smaller part of the level, so that the root is resolved to its own
+    # precision whether the level is mostly accepted or mostly rejected
+    half = 0.5 * q_b
+    part = excess_kl if excess_kl(half) >= 0.0 else excess_kl_accepting
+    root = brentq(part, *_bracket_small_root(part, half), xtol=1e-300, rtol=4 * _EPS, maxiter=400)
+    return s_b + (q_b - root) if part is excess_kl else s_b + root
+
+
+def _bracket_small_root(g, half: float) -> tuple[float, float]:
+    """``(lo, hi)`` holding the root of ``g`` in ``(0, half]`` (``g(0)``, ``g(half)`` of
+    opposite signs) with ``hi = 2 lo`` or ``lo = 0``: the powers ``half * 2^-k``,
+    searched by doubling then bisecting k (about 20 evaluations whatever the root's
+    magnitude, where bisection on ``[0, half]`` needs one per binade)."""
+    side_of_zero = g(0.0) > 0.0
+
+    def beyond(k):  # half * 2^-k is on the zero side of the root
+        return (g(math.ldexp(half, -k)) > 0.0) == side_of_zero
+
+    low, high = 0, 1  # powers: half * 2^-low beyond the root on the half side
+    while not beyond(high) and high < 2048:  # 2^-2048 half = 0, on the zero side
+        low, high = high, 2 * high
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if beyond(middle) else (middle, high)
+    return math.ldexp(half, -high), math.ldexp(half, -low)
 
 
 # ------------------------------------------------------------------------ frontier

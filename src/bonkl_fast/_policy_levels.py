@@ -129,12 +129,22 @@ class _Tilt:
         )
 
     def gamma_of(self, beta: float) -> float:
-        """``beta * span``; inf where it overflows (the tilt is then its limit)."""
-        return float(_times_power_of_two(float(beta) * self.span, self.span_exponent))
+        """``beta * span``; inf where it overflows (the tilt is then its limit).
+
+        Mantissas and exponents apart, so neither factor over- or underflows on its own
+        (a subnormal beta times a span above 1e300 keeps its precision).
+        """
+        beta_mantissa, beta_exponent = math.frexp(float(beta))
+        span_mantissa, span_exponent = math.frexp(self.span)
+        exponent = beta_exponent + span_exponent + self.span_exponent
+        return float(_times_power_of_two(beta_mantissa * span_mantissa, exponent))
 
     def beta_of(self, gamma):
         """``gamma / span``; inf where beta itself overflows float64 (a tiny span)."""
-        return _times_power_of_two(gamma / self.span, -self.span_exponent)
+        gamma_mantissa, gamma_exponent = np.frexp(gamma)
+        span_mantissa, span_exponent = math.frexp(self.span)
+        exponent = gamma_exponent - span_exponent - self.span_exponent
+        return _times_power_of_two(gamma_mantissa / span_mantissa, exponent)
 
     def rewards(self, scaled):
         """Rewards (or means of them) from the scaled units of ``self.reward``."""

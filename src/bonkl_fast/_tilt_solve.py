@@ -207,12 +207,14 @@ def _refine_precise(tilt: _Tilt, goal: float, t: float, out: dict, i: int):
 
     Steps are capped at ``reach``, which doubles while no bracket is found (a start
     far from the root, e.g. at the end of the grid, is left in a few steps); a step
-    leaving the bracket bisects it. Sets ``out["limit"][i]`` (see
+    leaving the bracket, or two steps that did not halve it, bisect it (KL and its
+    variance can be subnormal, where Newton crawls). Sets ``out["limit"][i]`` (see
     :func:`_solve_gammas`) if even ``gamma = e^709`` stays below ``goal``.
     """
     lo, hi = -math.inf, math.inf
     t = min(t, _LOG_GAMMA_MAX)
     reach = 2.0
+    widths = [math.inf, math.inf]  # bracket widths two and one steps ago
     for _ in range(300):
         gamma = math.exp(t)
         kl, win, reward, var_u = tilt.precise(gamma)
@@ -224,14 +226,17 @@ def _refine_precise(tilt: _Tilt, goal: float, t: float, out: dict, i: int):
             out["limit"][i] = 1.0 if saturated else 2.0
             return
         lo, hi = (max(lo, t), hi) if kl < goal else (lo, min(hi, t))
-        step = (math.log(max(kl, 1e-300)) - math.log(goal)) * kl / max(var_u, 1e-300)
-        new_t = t - max(min(step, reach), -reach)
-        if not lo < new_t < hi:
-            new_t = (
-                0.5 * (lo + hi)
-                if math.isfinite(lo + hi)
-                else (lo + reach if lo > -math.inf else hi - reach)
-            )
+        if kl > 0.0 and var_u > 0.0:
+            step = (math.log(kl) - math.log(goal)) * (kl / var_u)
+            new_t = t - max(min(step, reach), -reach)
+        else:  # no slope to follow: towards the target
+            new_t = t + reach if kl < goal else t - reach
+        stalled = hi - lo > 0.5 * widths[0]
+        widths = [widths[1], hi - lo]
+        if math.isfinite(lo + hi) and (stalled or not lo < new_t < hi):
+            new_t = 0.5 * (lo + hi)
+        elif not lo < new_t < hi:
+            new_t = lo + reach if lo > -math.inf else hi - reach
         if not math.isfinite(lo + hi):
             reach *= 2.0
         t = min(new_t, _LOG_GAMMA_MAX)
