@@ -118,8 +118,10 @@ def bon_pmf(
     Notes
     -----
     Evaluated per MATH §2 without cancellation: relative error about 1e-13
-    for entries above 1e-300, for n up to 1e15. Cost O(K log K) (O(K) with
-    ``assume_sorted``).
+    for entries above 1e-300, for n up to 1e15; smaller entries underflow
+    (:func:`bon_logpmf` keeps them). ``n = 1`` returns ``probs``. Cost
+    O(K log K) (O(K) with ``assume_sorted``); memory about twice the input
+    plus output (no per-level arrays).
 
     Examples
     --------
