@@ -208,9 +208,9 @@ def test_kl_saturation():
 
 def test_kl_saturation_single_level_with_rounded_sum():
     """Found by hypothesis: a single level whose summed mass rounds to 1 + 2^-52 gave
-    kl_saturation = -2.2e-16 (below kl_exact = 0)."""
-    raw = np.array([1.0, 0.776, 0.831, 0.26, 0.152])
-    probs = raw / raw.sum()
+    kl_saturation = -2.2e-16 (below kl_exact = 0). (Sums within 4 ulp of 1 are kept as
+    given, so masses summing to 1 + 2^-52 reproduce it.)"""
+    probs = np.array([0.25, 0.25, 0.25, 0.25 + 2.0**-52, 0.0])
     from bonkl_fast._levels import prepare_levels
 
     assert prepare_levels(probs, np.zeros(5)).mass[0] > 1.0  # the situation of the bug

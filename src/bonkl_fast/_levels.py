@@ -6,9 +6,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _kernels_select as select
+from ._kernels_kl import CHUNK, kl_win_serial
+from ._kernels_kl_parallel import kl_win_above, kl_win_parallel
 from ._kernels_levels import first_descent, merge_levels
 from ._kernels_sort import sort_pairs, stable_argsort
 from ._validate import as_probs_rewards
+
+# unsorted input this large tries selection before sorting (MATH §10) ...
+SELECT_MIN = 1 << 16
+# ... and sorts everything when the cut would keep more than this fraction
+SELECT_KEEP_MAX = 0.5
 
 
 @dataclass(frozen=True)
@@ -99,13 +107,43 @@ def prepare_levels(
     return Levels(p, r, order, p_sorted, *parts)
 
 
-def prepare_sorted(probs, rewards, *, normalize: bool = False, assume_sorted: bool = False):
-    """Validate like :func:`prepare_levels`; return ``(rewards, probs)`` sorted by reward.
-
-    For kernels that merge the levels themselves (the KL and win-rate sums).
-    """
+def prepare_outcomes(probs, rewards, *, normalize: bool = False, assume_sorted: bool = False):
+    """Validate like :func:`prepare_levels`; ``(rewards, probs)`` in the caller's order
+    (checked ascending with ``assume_sorted``), for :func:`kl_win`, which sorts."""
     p, r = as_probs_rewards(probs, rewards, normalize=normalize)
     if assume_sorted:
         _check_ascending(r)
-        return r, p
-    return sort_pairs(r, p)
+    return r, p
+
+
+def kl_win(rewards, probs, ns, *, is_sorted: bool):
+    """(KL, W) rows for ascending ``ns > 1`` of validated outcomes (MATH §2, §5, §10).
+
+    Unsorted input of at least SELECT_MIN outcomes first drops, by a weighted
+    histogram of the rewards, the outcomes below every truncation cut, and sorts
+    only the rest; when nothing can be dropped it sorts everything.
+    """
+    if not is_sorted and rewards.shape[0] >= SELECT_MIN:
+        above = _select_above(rewards, probs, ns)
+        if above is not None:
+            kept_rewards, kept_probs, below, below_comp = above
+            return kl_win_above(*sort_pairs(kept_rewards, kept_probs), ns, below, below_comp)
+    if not is_sorted:
+        rewards, probs = sort_pairs(rewards, probs)
+    if rewards.shape[0] <= CHUNK:
+        return kl_win_serial(rewards, probs, ns)
+    return kl_win_parallel(rewards, probs, ns)
+
+
+def _select_above(rewards, probs, ns):
+    """``(rewards, probs, below, below_comp)`` of the outcomes above the cut (unsorted),
+    or None when the cut would keep most of them."""
+    low, high = float(rewards.min()), float(rewards.max())
+    scale = select.BUCKETS / (high - low) if high > low else 0.0
+    if not (0.0 < scale < np.inf and np.isfinite((high - low) * scale)):
+        return None
+    mass, count = select.reward_histogram(rewards, probs, low, scale)
+    first = select.first_kept_bucket(mass.sum(axis=0), ns)
+    if first == 0 or count[:, first:].sum() > SELECT_KEEP_MAX * rewards.shape[0]:
+        return None
+    return select.split_above(rewards, probs, low, scale, first, count)

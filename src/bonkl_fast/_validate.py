@@ -9,7 +9,8 @@ rules are the same everywhere:
 * probabilities must be non-negative and sum to 1 within
   ``sqrt(finfo(dtype).eps)`` of their own dtype (the rule of
   ``numpy.random.Generator.choice``; float16 gets float32's 3.5e-4); within
-  that tolerance they are divided by their sum (pure rounding), beyond it a
+  that tolerance they are divided by their sum (pure rounding; a sum within
+  4 ulp of 1 is left as it is), beyond it a
   ``ValueError`` says by how much, unless ``normalize=True`` asks for the
   division explicitly;
 * rewards are ordered and tied in the dtype given: where float64 would merge
@@ -25,7 +26,8 @@ import numbers
 
 import numpy as np
 
-from ._kernels_levels import compensated_sum, first_negative, first_nonfinite, has_negative_zero
+from ._kernels_check import probs_summary
+from ._kernels_levels import first_nonfinite, has_negative_zero
 
 __all__ = [
     "as_vector",
@@ -87,6 +89,20 @@ def _objects_to_float(arr: np.ndarray, name: str) -> np.ndarray:
 def as_vector(x, name: str) -> np.ndarray:
     """Return ``x`` as a 1-D, non-empty, finite, C-contiguous float64 array."""
     arr = _to_array(x, name)
+    out = _float_vector(arr, name)
+    _refuse_nonfinite(out, first_nonfinite(out) if arr.dtype.kind == "f" else -1, name)
+    return out
+
+
+def _refuse_nonfinite(out: np.ndarray, bad: int, name: str) -> None:
+    if bad >= 0:
+        raise ValueError(
+            f"{name} must be finite, found {out[bad]} at index {bad}; remove or replace it"
+        )
+
+
+def _float_vector(arr: np.ndarray, name: str) -> np.ndarray:
+    """``arr`` as a 1-D, non-empty, C-contiguous float64 array (values not checked)."""
     if arr.ndim != 1:
         raise ValueError(
             f"{name} must be 1-D, got an array of shape {arr.shape}; "
@@ -94,13 +110,12 @@ def as_vector(x, name: str) -> np.ndarray:
         )
     if arr.size == 0:
         raise ValueError(f"{name} is empty; pass at least one outcome")
-    out = np.ascontiguousarray(arr, dtype=np.float64)
-    bad = first_nonfinite(out) if arr.dtype.kind == "f" else -1
-    if bad >= 0:
-        raise ValueError(
-            f"{name} must be finite, found {out[bad]} at index {bad}; remove or replace it"
-        )
-    return out
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+# a sum within 4 ulp of 1 is kept as it is: the division would only change the last
+# bits of the entries (the KL is defined to ~1e-17 absolute there) and cost a full copy
+_ROUNDING = 2.0**-50
 
 
 def _sum_tolerance(dtype: np.dtype) -> float:
@@ -123,12 +138,13 @@ def as_probs(probs, *, normalize: bool = False, name: str = "probs") -> np.ndarr
     ``normalize=True``) a sum further from 1 than the dtype tolerance.
     """
     raw = _to_array(probs, name)
-    p = as_vector(raw, name)
-    bad = first_negative(p)
-    if bad >= 0:
-        raise ValueError(f"{name} must be non-negative, found {p[bad]} at index {bad}")
-    # compensated: the same total whatever the order of p (assume_sorted == unsorted path)
-    total = float(compensated_sum(p))
+    p = _float_vector(raw, name)
+    # one fused pass: finite, non-negative and the compensated sum (the same total
+    # whatever the order of p, so assume_sorted and the unsorted path agree)
+    nonfinite, negative, total = probs_summary(p)
+    _refuse_nonfinite(p, nonfinite, name)
+    if negative >= 0:
+        raise ValueError(f"{name} must be non-negative, found {p[negative]} at index {negative}")
     if not np.isfinite(total):
         raise ValueError(f"{name} sum overflows float64; rescale them")
     if not total > 0:
@@ -140,7 +156,7 @@ def as_probs(probs, *, normalize: bool = False, name: str = "probs") -> np.ndarr
                 f"{name} sum to {total:.10g}, not 1 (off by {total - 1.0:+.3g}, "
                 f"tolerance {tol:.2g}); pass normalize=True or divide by the sum"
             )
-    if total != 1.0:
+    if abs(total - 1.0) > _ROUNDING:
         p = p / total
     return p
 

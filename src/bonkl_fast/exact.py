@@ -12,9 +12,8 @@ import numpy as np
 
 from . import _kernels_exact as kern
 from ._kernels_estimate import estimate_expected_many
-from ._kernels_kl import CHUNK, kl_win_parallel, kl_win_serial
 from ._kernels_sort import stable_argsort
-from ._levels import Levels, _check_ascending, prepare_levels, prepare_sorted
+from ._levels import Levels, _check_ascending, kl_win, prepare_levels, prepare_outcomes
 from ._validate import as_n, as_probs, as_probs_rewards, as_vector
 
 __all__ = [
@@ -55,13 +54,6 @@ def _over_unique_n(prepared, n, kernel_call, *, value_at_one: tuple):
         rest = np.asarray(kernel_call(prepared, ns[1:])) if ns.size > 1 else np.empty((rows, 0))
         values = np.concatenate((np.reshape(value_at_one, (rows, 1)), rest), axis=1)
     return [_shape_result(row[inverse], shape, is_scalar) for row in values]
-
-
-def _kl_win(rewards_sorted, probs_sorted, ns):
-    """(KL, W) per n; small references never compile or launch the parallel kernel."""
-    if rewards_sorted.shape[0] <= CHUNK:
-        return kl_win_serial(rewards_sorted, probs_sorted, ns)
-    return kl_win_parallel(rewards_sorted, probs_sorted, ns)
 
 
 def _per_outcome(probs, rewards, n, log_space, normalize, assume_sorted, name):
@@ -233,8 +225,13 @@ def kl_and_win_rate(probs, rewards, n, *, normalize: bool = False, assume_sorted
     >>> kl.round(6), win
     (array([0.      , 0.459356]), array([0.5    , 0.71875]))
     """
-    outcomes = prepare_sorted(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
-    kl, win = _over_unique_n(outcomes, n, lambda rp, ns: _kl_win(*rp, ns), value_at_one=(0.0, 0.5))
+    outcomes = prepare_outcomes(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
+    kl, win = _over_unique_n(
+        outcomes,
+        n,
+        lambda rp, ns: kl_win(*rp, ns, is_sorted=assume_sorted),
+        value_at_one=(0.0, 0.5),
+    )
     return kl, win
 
 

@@ -1,0 +1,175 @@
+"""Exact best-of-n KL and win rate over chunks of levels in parallel (Numba, MATH §2, §10).
+
+:func:`kl_win_above` splits the sorted outcomes into chunks of about
+:data:`bonkl_fast._kernels_kl.CHUNK` outcomes (whole levels), sums each chunk's
+mass in one pass, and bounds the KL from below at every chunk boundary
+(:func:`bonkl_fast._kernels_cut.partition_kl`). From that bound each n gets a
+cut (:func:`bonkl_fast._kernels_cut.log_cut`): chunks wholly below every cut
+are never read again, the others run :func:`bonkl_fast._kernels_kl.chunk_terms`.
+Chunks are merged serially in chunk order (deterministic whatever the thread
+count).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import jit, jit_parallel, prange
+from ._kernels_check import lanes_sum, neumaier_pair
+from ._kernels_cut import cuts_for, partition_kl
+from ._kernels_exact import log_cdf
+from ._kernels_kl import CHUNK, SCATTER, chunk_levels, chunk_terms, dropped_for_all, finish
+
+
+@jit
+def chunk_bounds(rewards_sorted, chunks):
+    """Preconditions: rewards ascending. Chunk starts near multiples of CHUNK, moved up
+    so that no level (run of equal rewards) straddles two chunks."""
+    size = rewards_sorted.shape[0]
+    bounds = np.empty(chunks + 1, dtype=np.int64)
+    bounds[0] = 0
+    bounds[chunks] = size
+    for chunk in range(1, chunks):
+        b = max(chunk * CHUNK, bounds[chunk - 1])
+        while 0 < b < size and rewards_sorted[b] == rewards_sorted[b - 1]:
+            b += 1
+        bounds[chunk] = b
+    return bounds
+
+
+@jit
+def chunk_offsets(masses, below, below_comp):
+    """Preconditions: masses (chunks, 2) compensated chunk sums, (below, below_comp) the
+    mass under the first chunk. Compensated mass under each chunk and over it."""
+    chunks = masses.shape[0]
+    under = np.zeros((chunks + 1, 2))
+    over = np.zeros((chunks, 2))
+    total, comp = below, below_comp
+    for chunk in range(chunks + 1):
+        under[chunk, 0], under[chunk, 1] = total, comp
+        if chunk < chunks:
+            total, comp = neumaier_pair(total, comp, masses[chunk, 0], masses[chunk, 1])
+    total, comp = 0.0, 0.0
+    for chunk in range(chunks - 1, -1, -1):
+        over[chunk, 0], over[chunk, 1] = total, comp
+        total, comp = neumaier_pair(total, comp, masses[chunk, 0], masses[chunk, 1])
+    return under, over
+
+
+@jit
+def boundary_log_cdf(under, over, chunk):
+    """log F at the top of ``chunk`` (-inf when the chunk and all below it are empty)."""
+    cum = under[chunk + 1, 0] + under[chunk + 1, 1]
+    return log_cdf(cum, over[chunk, 0] + over[chunk, 1]) if cum > 0.0 else -math.inf
+
+
+@jit
+def lower_bounds(masses, under, over, ns):
+    """Per n, the largest partition_kl over the chunk boundaries (and the bottom one,
+    if there is mass below the first chunk): a lower bound of the KL."""
+    chunks = over.shape[0]
+    lower = np.zeros(ns.shape[0])
+    for chunk in range(-1, chunks - 1):
+        if chunk >= 0:
+            log_f = boundary_log_cdf(under, over, chunk)
+            tail = over[chunk, 0] + over[chunk, 1]
+        else:
+            below = under[0, 0] + under[0, 1]
+            tail = (masses[0, 0] + masses[0, 1]) + (over[0, 0] + over[0, 1])
+            log_f = log_cdf(below, tail) if below > 0.0 else -math.inf
+        for j in range(ns.shape[0]):
+            lower[j] = max(lower[j], partition_kl(log_f, tail, ns[j]))
+    return lower
+
+
+@jit
+def drop_chunk(ns, mass, mass_comp, cum_low, cum_high, out):
+    """A chunk dropped for every n: the n < 2 forms add q to the KL and
+    ``-q (G + q/2)``, summed over the chunk ``-(F_high^2 - F_low^2)/2``, to W - 1/2."""
+    for j in range(ns.shape[0]):
+        if ns[j] < 2.0:
+            out[0, j] += mass
+            out[1, j] += mass_comp
+            out[2, j] -= (mass + mass_comp) * (0.5 * (cum_low + cum_high))
+
+
+@jit_parallel
+def kl_win_chunks(rewards_sorted, probs_sorted, ns, bounds, below, below_comp):
+    """Preconditions: as kl_win_above; bounds from chunk_bounds.
+
+    Per-chunk (KL, W) partial sums (chunks, 4, m), and the (KL, W) offsets of the
+    mass below the first outcome, which is dropped for every n.
+    """
+    chunks = bounds.shape[0] - 1
+    masses = np.empty((chunks, 2))
+    for chunk in prange(chunks):
+        total, comp, _ = lanes_sum(probs_sorted, bounds[chunk], bounds[chunk + 1])
+        masses[chunk, 0], masses[chunk, 1] = total, comp
+    under, over = chunk_offsets(masses, below, below_comp)
+    log_cuts = cuts_for(ns, lower_bounds(masses, under, over, ns))
+    parts = np.zeros((chunks + 1, 4, ns.shape[0]))
+    drop_chunk(ns, below, below_comp, 0.0, below + below_comp, parts[chunks])
+    stride = SCATTER if chunks % SCATTER else 1
+    for i in prange(chunks):
+        # prange hands each thread a contiguous block of i; visiting the chunks in a
+        # scattered order balances the threads when whole runs of low chunks are dropped
+        chunk = (i * stride) % chunks
+        low = under[chunk, 0] + under[chunk, 1]
+        top = boundary_log_cdf(under, over, chunk)
+        if chunk < chunks - 1 and dropped_for_all(top, ns, log_cuts):
+            high = under[chunk + 1, 0] + under[chunk + 1, 1]
+            drop_chunk(ns, masses[chunk, 0], masses[chunk, 1], low, high, parts[chunk])
+            continue
+        mass, cum, tail = chunk_levels(
+            rewards_sorted,
+            probs_sorted,
+            bounds[chunk],
+            bounds[chunk + 1],
+            under[chunk, 0],
+            under[chunk, 1],
+            over[chunk, 0],
+            over[chunk, 1],
+        )
+        if mass.shape[0] == 0:
+            continue
+        if low > 0.0:
+            rest = masses[chunk, 0] + (masses[chunk, 1] + over[chunk, 0] + over[chunk, 1])
+            log_g = log_cdf(low, rest)
+        else:
+            log_g = -math.inf
+        chunk_terms(mass, cum, tail, low, log_g, ns, log_cuts, parts[chunk])
+    return parts
+
+
+@jit
+def merge_parts(parts):
+    """Preconditions: parts (chunks, 4, m) from kl_win_chunks. Rows summed in chunk order."""
+    chunks, rows, m = parts.shape
+    sums = np.zeros((4, m))
+    for j in range(m):
+        for row in (0, 2):
+            total, comp = 0.0, 0.0
+            for chunk in range(chunks):
+                part, part_comp = parts[chunk, row, j], parts[chunk, row + 1, j]
+                total, comp = neumaier_pair(total, comp, part, part_comp)
+            sums[row, j], sums[row + 1, j] = total, comp
+    return sums
+
+
+@jit
+def kl_win_above(rewards_sorted, probs_sorted, ns, below, below_comp):
+    """Preconditions: rewards ascending, probs >= 0, ns ascending > 1, (below, below_comp)
+    the compensated mass of the outcomes left out under these (dropped for every n,
+    MATH §10), below + sum(probs) = 1. (KL, W) per n, chunks in parallel."""
+    chunks = max(1, (rewards_sorted.shape[0] + CHUNK - 1) // CHUNK)
+    bounds = chunk_bounds(rewards_sorted, chunks)
+    parts = kl_win_chunks(rewards_sorted, probs_sorted, ns, bounds, below, below_comp)
+    return finish(merge_parts(parts), ns)
+
+
+@jit
+def kl_win_parallel(rewards_sorted, probs_sorted, ns):
+    """Preconditions: as kl_win_serial. (KL, W) per n over chunks of CHUNK outcomes in parallel."""
+    return kl_win_above(rewards_sorted, probs_sorted, ns, 0.0, 0.0)
