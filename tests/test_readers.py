@@ -311,13 +311,16 @@ def test_an_unused_duplicate_column_is_harmless(tmp_path, reader):
 
 
 def test_csv_field_over_131072_characters(tmp_path, reader):
+    import csv
+
+    limit = csv.field_size_limit()
     path = tmp_path / "b.csv"
     path.write_text("prompt_id,text,reward\na,short,1\nb," + "x" * 200_000 + ",2\n")
-    if reader == "pyarrow":
-        assert read_bank(path).rewards.tolist() == [1.0, 2.0]
-    else:
-        with pytest.raises(ValueError, match=r"b\.csv: row 2, line 3: field larger .*pyarrow"):
-            read_bank(path)
+    assert read_bank(path).rewards.tolist() == [1.0, 2.0]
+    path.write_text("prompt_id,text,reward\na,short,1\nb," + "x" * 200_000 + ",oops\n")
+    with pytest.raises(ValueError, match=r"b\.csv: row 2, line 3, column 'reward': 'oops' is not"):
+        read_bank(path)
+    assert csv.field_size_limit() == limit  # the csv module's global limit is restored
 
 
 @pytest.mark.parametrize(
@@ -345,6 +348,9 @@ def test_csv_field_over_131072_characters(tmp_path, reader):
             r"line 1: JSON nested too deeply",
         ),
         ("d.json", "[" * 100_000, r"d\.json: (JSON nested too deeply|invalid JSON)"),
+        ("d.json", '{"prob": [1], "reward": [' + "9" * 5000 + "]}", r"d\.json: invalid JSON"),
+        ("d.csv", "prob,reward\n1," + "9" * 5000 + "\n", r"line 2, column 'reward': '9+' is not a"),
+        ("d.csv", "prob,reward\n1," + "9" * 390 + "\n", r"line 2, column 'reward': '9+' is beyond"),
     ],
 )
 def test_huge_numbers_and_deep_nesting_are_one_line_errors(tmp_path, reader, name, text, match):
@@ -475,3 +481,22 @@ def test_quoted_newlines_in_a_text_column(tmp_path):
     fast, slow = both_readers(read_bank, path)
     same(fast, slow)
     assert fast.groups.tolist() == ["q1", "q2"] and fast.rewards.tolist() == [1.5, 2.0]
+
+
+def test_bonkl_kl_reads_every_format_alike(tmp_path, capsys):
+    rows = list(zip(PROBS, REWARDS, strict=True))
+    files = {
+        "semicolon.csv": "prob;reward\n" + "".join(f"{p};{r}\n" for p, r in rows),
+        "tabs.tsv": "prob\treward\n" + "".join(f"{p}\t{r}\n" for p, r in rows),
+        "lines.json": "".join(json.dumps({"prob": p, "reward": r}) + "\n" for p, r in rows),
+        "columns.json": json.dumps({"prob": PROBS, "reward": REWARDS}),
+    }
+    outputs = []
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        for extra in ([], ["--sep", ";"] if name.endswith("csv") else ["--sep", "tab"]):
+            assert main(["kl", "--file", str(tmp_path / name), "-n", "2,8", "--json", *extra]) == 0
+            outputs.append(json.loads(capsys.readouterr().out))
+    assert all(out == outputs[0] for out in outputs)
+    assert main(["kl", "--file", str(tmp_path / "semicolon.csv"), "--sep", ";;"]) == 2
+    assert "sep must be one character" in capsys.readouterr().err

@@ -108,7 +108,7 @@ def text_columns(path: Path, kind: str, names, optional, sep: str = ","):
     """
     text = _decode(path, path.read_bytes())
     if kind == "csv":
-        return _csv_columns(path, text, names, optional, sep)
+        return _csv_columns(path, text, names, sep)
     hook = _object(set(names))
     if kind == "lines":
         records, lines = [], []
@@ -127,6 +127,8 @@ def _parse(path: Path, text: str, hook, where: str):
     except json.JSONDecodeError as exc:
         at = f"line {exc.lineno} column {exc.colno}" if not where else f"column {exc.colno}"
         raise ValueError(f"{path}: {where}invalid JSON at {at} ({exc.msg})") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise ValueError(f"{path}: {where}invalid JSON ({exc})") from None
     except RecursionError:
         raise ValueError(
             f"{path}: {where}JSON nested too deeply to read; flatten the records"
@@ -180,7 +182,19 @@ def _has(record, name) -> bool:
     return isinstance(record, dict) and name in record
 
 
-def _csv_columns(path: Path, text: str, names, optional, sep: str):
+def _csv_columns(path: Path, text: str, names, sep: str):
+    # the csv module refuses fields over field_size_limit() (131072 characters by
+    # default), which long texts beside the scores reach: allow the whole file for
+    # this read, then restore the limit
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))
+    try:
+        return _csv_rows(path, text, names, sep)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _csv_rows(path: Path, text: str, names, sep: str):
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
     header = [h.strip() for h in next(reader)]
     present = [n for n in names if n in header]
@@ -200,12 +214,5 @@ def _csv_columns(path: Path, text: str, names, optional, sep: str):
                 columns[name].append(row[k])
             lines.append(reader.line_num)
     except csv.Error as exc:
-        raise ValueError(
-            f"{path}: row {len(lines) + 1}, line {reader.line_num}: {exc}"
-            + (
-                "; the standard-library reader stops there: pip install pyarrow to read it"
-                if "field larger" in str(exc)
-                else ""
-            )
-        ) from None
+        raise ValueError(f"{path}: row {len(lines) + 1}, line {reader.line_num}: {exc}") from None
     return columns, lines

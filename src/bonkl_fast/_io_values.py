@@ -63,7 +63,9 @@ def _parse(value, text: bool):
             raise ValueError("missing value (empty field)")
         if not NUMBER.fullmatch(value):
             raise ValueError(f"{value!r} is not a number")
-        return int(value) if INTEGER.fullmatch(value) else float(value)
+        if INTEGER.fullmatch(value) and len(value) < 400:  # longer: inf, refused as such
+            return int(value)
+        return float(value)
     if isinstance(value, bool):
         raise ValueError(f"{str(value).lower()} is a boolean, not a number")
     if value is None:

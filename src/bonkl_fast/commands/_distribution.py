@@ -3,7 +3,8 @@
 A distribution is given inline (``--probs 0.5,0.3,0.2 --rewards 1,2,3``) or
 as a file (``--file PATH``) with one row per outcome and a probability and a
 reward column (names set by ``--prob-col``/``--reward-col``, default
-``prob``/``reward``; other columns are ignored). Files are read by
+``prob``/``reward``; other columns are ignored; ``--sep`` forces the CSV
+separator). Files are read by
 :func:`bonkl_fast.io.read_reference`, the reader of every command: CSV/TSV,
 JSON (records, columns, or JSON Lines), JSON Lines and Parquet.
 
@@ -29,7 +30,7 @@ __all__ = ["add_distribution_flags", "distribution_from_args", "read_distributio
 
 
 def add_distribution_flags(parser: argparse.ArgumentParser) -> None:
-    """Add ``--probs``, ``--rewards``, ``--file``, ``--prob-col`` and ``--reward-col``."""
+    """Add ``--probs``, ``--rewards``, ``--file``, ``--prob-col``, ``--reward-col``, ``--sep``."""
     group = parser.add_argument_group("reference distribution (inline, or --file)")
     group.add_argument("--probs", metavar="P1,P2,...", help="comma-separated probabilities")
     group.add_argument(
@@ -46,6 +47,12 @@ def add_distribution_flags(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--reward-col", default="reward", help="reward column of --file (default: reward)"
     )
+    group.add_argument(
+        "--sep",
+        metavar="CHAR",
+        help="CSV separator of --file: one character, or tab (default: comma, semicolon or tab, "
+        "found from the header)",
+    )
 
 
 def distribution_from_args(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
@@ -59,7 +66,7 @@ def distribution_from_args(args: argparse.Namespace) -> tuple[np.ndarray, np.nda
     if args.file is not None and inline:
         raise CliError("give either --file or --probs/--rewards, not both")
     if args.file is not None:
-        return read_distribution(args.file, args.prob_col, args.reward_col)
+        return read_distribution(args.file, args.prob_col, args.reward_col, sep=args.sep)
     if args.probs is None or args.rewards is None:
         if inline:
             missing = "--rewards" if args.rewards is None else "--probs"
@@ -70,7 +77,9 @@ def distribution_from_args(args: argparse.Namespace) -> tuple[np.ndarray, np.nda
     return parse_float_list(args.probs, "--probs"), parse_float_list(args.rewards, "--rewards")
 
 
-def read_distribution(path, prob_col: str = "prob", reward_col: str = "reward"):
+def read_distribution(
+    path, prob_col: str = "prob", reward_col: str = "reward", *, sep: str | None = None
+):
     """``(probs, rewards)`` from a file, read by :func:`bonkl_fast.io.read_reference`.
 
     Every problem is a one-line :class:`CliError` naming the file, the row and
@@ -80,7 +89,8 @@ def read_distribution(path, prob_col: str = "prob", reward_col: str = "reward"):
     from ..io import read_reference
 
     try:
-        return read_reference(path, prob=prob_col, reward=reward_col)
+        sep = "\t" if sep in ("tab", "\\t") else sep
+        return read_reference(path, prob=prob_col, reward=reward_col, sep=sep)
     except ImportError as exc:
         raise CliError(str(exc)) from None
     except (ValueError, OSError) as exc:
