@@ -7,8 +7,8 @@ Each reader runs in its own child process on the same files (written once):
 ``read_bank`` with pyarrow, ``read_bank`` with the standard library only (pyarrow
 blocked; CSV only), and what a user would write with pandas (``read_csv``,
 ``read_json(lines=True)``, ``read_parquet``). "peak MB" is the child's peak
-resident set size during the timed runs above its size before them (as in
-bench_bank.py). "CPU s" is the process CPU time of one run (all threads),
+resident set size during the timed runs above its size before them
+(``_memory.peak_extra``). "CPU s" is the process CPU time of one run (all threads),
 steadier than wall time on a shared machine. Times are medians over the
 repeats; the ratios are read_bank's time over pandas' on the same file.
 """
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from _machine import cpu_model
-from bench_bank import peak_rss, reset_peak
+from _memory import peak_extra
 
 READERS = {
     "csv": ("read_bank", "read_bank stdlib", "pandas.read_csv"),
@@ -85,17 +85,19 @@ def child(method: str, path: str, repeats: int) -> None:
         return len(pd.read_json(path, lines=True))
 
     run()  # imports and first-call costs are not timed
-    reset_peak()
-    before = peak_rss()
     times, cpu = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        rows = run()
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    peak = (peak_rss() - before) / 2**20
-    result = {"seconds": np.median(times), "cpu": np.median(cpu), "peak_mb": peak, "rows": rows}
-    print(json.dumps({k: float(v) for k, v in result.items()}))
+
+    def timed():
+        for _ in range(repeats):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            rows = run()
+            times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+        return rows
+
+    rows, peak, _ = peak_extra(timed)
+    result = {"seconds": np.median(times), "cpu": np.median(cpu), "peak_mb": peak / 2**20}
+    print(json.dumps({"rows": rows, **{k: float(v) for k, v in result.items()}}))
 
 
 def measure(method: str, path: Path, repeats: int) -> dict:

@@ -500,3 +500,21 @@ def test_bonkl_kl_reads_every_format_alike(tmp_path, capsys):
     assert all(out == outputs[0] for out in outputs)
     assert main(["kl", "--file", str(tmp_path / "semicolon.csv"), "--sep", ";;"]) == 2
     assert "sep must be one character" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        pa.array([0, None, 2], pa.timestamp("ns")),  # NaT
+        pa.array([1.0, float("nan"), 2.0]),
+        pa.array(["a", "", "b"]),
+        pa.array(["a", None, "b"]),
+    ],
+)
+def test_parquet_missing_group_ids_are_refused(tmp_path, ids):
+    path = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"prompt_id": ids, "reward": [1.0, 2.0, 3.0]}), path)
+    with pytest.raises(
+        ValueError, match=r"b\.parquet: row 2, column 'prompt_id': missing group id"
+    ):
+        read_bank(path)
