@@ -518,3 +518,23 @@ def test_parquet_missing_group_ids_are_refused(tmp_path, ids):
         ValueError, match=r"b\.parquet: row 2, column 'prompt_id': missing group id"
     ):
         read_bank(path)
+
+
+def test_logprob_in_some_json_records_only_is_an_error(tmp_path, reader):
+    path = tmp_path / "b.jsonl"
+    path.write_text(
+        '{"reward": 1, "prompt_id": "a"}\n{"reward": 2, "prompt_id": "a", "logprob": -1}\n'
+    )
+    with pytest.raises(
+        ValueError, match=r"row 1, line 1: no column 'logprob' \(keys: reward, prom"
+    ):
+        read_bank(path)
+    assert read_bank(path, logprob=None).rewards.tolist() == [1.0, 2.0]
+
+
+def test_other_separator_named_in_missing_column_message(tmp_path, reader):
+    path = tmp_path / "b.csv"
+    path.write_text("prompt_id|reward\nq1|1\n")
+    assert read_bank(path, sep="|").rewards.tolist() == [1.0]
+    with pytest.raises(ValueError, match=r"no column 'score' .*read as '\|'-separated"):
+        read_bank(path, reward="score", sep="|")

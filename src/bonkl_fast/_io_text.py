@@ -159,7 +159,8 @@ def _document(path: Path, data) -> list:
 
 
 def _record_columns(path: Path, records, lines, names, optional) -> dict:
-    present = [n for n in names if n not in optional or (records and _has(records[0], n))]
+    # an optional column is read when any record has it (then every record must)
+    present = [n for n in names if n not in optional or any(_has(r, n) for r in records)]
     columns: dict[str, list] = {name: [] for name in present}
     for i, record in enumerate(records):
         where = f"{path}: row {i + 1}" + (f", line {lines[i]}" if lines is not None else "")

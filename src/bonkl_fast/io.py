@@ -255,7 +255,11 @@ def _present(path: Path, roles: dict, optional: set, header, sep: str | None = N
             )
     for name in roles:
         if name not in header and name not in optional:
-            read_as = "" if sep in (None, ",") else f", read as {SEPARATORS[sep]}-separated"
+            read_as = (
+                ""
+                if sep in (None, ",")
+                else f", read as {SEPARATORS.get(sep, repr(sep))}-separated"
+            )
             raise ValueError(
                 f"{path}: no column {name!r} (columns: {', '.join(map(str, header))}{read_as}); "
                 "choose the column with the matching option"
