@@ -538,3 +538,13 @@ def test_other_separator_named_in_missing_column_message(tmp_path, reader):
     assert read_bank(path, sep="|").rewards.tolist() == [1.0]
     with pytest.raises(ValueError, match=r"no column 'score' .*read as '\|'-separated"):
         read_bank(path, reward="score", sep="|")
+
+
+@pytest.mark.parametrize(
+    "field",
+    ['"a"b', 'a"b', '"a""b"', ' "b"', '" a "', '""', '"x,y"', "'q'", 'a\\"b', '"a\r\nb"', '"é"'],
+)
+def test_csv_quoting_pyarrow_equals_stdlib(tmp_path, field):
+    path = tmp_path / "b.csv"
+    path.write_bytes(f"prompt_id,reward\n{field},1\nz,2\n".encode())
+    same(*both_readers(read_bank, path))

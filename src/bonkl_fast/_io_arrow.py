@@ -45,8 +45,8 @@ def fast_text_columns(path: Path, kind: str, plan: dict, header=None, sep=","):
             columns = _csv_table(path, plan, header, sep)
         else:
             columns = _jsonl_table(path, plan)
-    except (pa.ArrowException, OSError, ValueError):
-        return None
+    except (pa.ArrowException, OSError, ValueError, ImportError):
+        return None  # the standard library reads the file and names what is wrong
     if columns is None:
         return None
     out = {}
