@@ -100,7 +100,7 @@ def _object(wanted):
     return hook
 
 
-def text_columns(path: Path, kind: str, names, optional, sep: str = ","):
+def text_columns(path: Path, kind: str, names, optional, sep: str | None = ","):
     """``(columns, lines)``: the raw values of each wanted column, and each row's file line.
 
     ``kind`` is ``"csv"``, ``"lines"`` (JSON Lines) or ``"document"`` (JSON);
@@ -108,7 +108,7 @@ def text_columns(path: Path, kind: str, names, optional, sep: str = ","):
     """
     text = _decode(path, path.read_bytes())
     if kind == "csv":
-        return _csv_columns(path, text, names, sep)
+        return _csv_columns(path, text, names, sep or ",")
     hook = _object(set(names))
     if kind == "lines":
         records, lines = [], []

@@ -24,12 +24,16 @@ EXACT = 2.0**53  # float64 holds every integer up to here
 
 
 class BadValue(ValueError):
-    """A value that cannot be read: ``index`` is its row (0-based), ``reason`` says why."""
+    """A value that cannot be read: ``index`` is its row (0-based), ``reason`` says why.
 
-    def __init__(self, index: int, reason: str):
+    ``column`` names the column where the raiser knows it (Parquet), else "".
+    """
+
+    def __init__(self, index: int, reason: str, column: str = ""):
         super().__init__(reason)
         self.index = index
         self.reason = reason
+        self.column = column
 
 
 def first_bad(role: str, arr: np.ndarray) -> int | None:
@@ -90,9 +94,9 @@ def raw_numbers(role: str, values: list, text: bool) -> np.ndarray:
     except OverflowError:
         i = next(i for i, v in enumerate(parsed) if isinstance(v, int) and abs(v) > 1e308)
         raise BadValue(i, f"{values[i]!r} is beyond the float64 range") from None
-    i = first_bad(role, arr)
-    if i is not None:
-        raise BadValue(i, reason(role, values[i]))
+    bad = first_bad(role, arr)
+    if bad is not None:
+        raise BadValue(bad, reason(role, values[bad]))
     if role == "reward" and arr.size and np.abs(arr).max() >= EXACT:
         return _exact_rewards(values, parsed)
     return arr

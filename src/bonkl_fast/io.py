@@ -16,6 +16,7 @@ integers) is spelled out in :mod:`bonkl_fast._io_values`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,7 +75,7 @@ def read_bank(
     logprob: str | None = LOGPROB,
     group: str | None = "prompt_id",
     *,
-    evaluate=(),
+    evaluate: str | Sequence[str] = (),
     sep: str | None = None,
 ) -> Bank:
     """Read a bank of scored samples (one row per sample) from a file.
