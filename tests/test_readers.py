@@ -365,8 +365,20 @@ def test_non_utf8_file_is_named(tmp_path, reader, suffix):
     path = tmp_path / f"d{suffix}"
     text = "prob,reward\n0.5,1\n" if suffix == ".csv" else '{"prob": 0.5, "reward": 1}\n'
     path.write_bytes(text.encode() + "caf\xe9,0.5\n".encode("latin-1"))
-    with pytest.raises(ValueError, match=r"d\.jsonl?|csv: not UTF-8 text \(byte 0xe9 on line 3\)"):
+    where = "row 2, line 3, column 'prob': " if suffix == ".csv" else ""
+    with pytest.raises(ValueError, match=rf"d{suffix}: {where}not UTF-8 text \(byte 0xe9"):
         read_reference(path)
+
+
+def test_non_utf8_bytes_in_a_column_not_read(tmp_path, reader):
+    path = tmp_path / "b.csv"
+    path.write_bytes(b"prompt_id,text,reward\na,caf\xe9,1\nb,\xff\xfe,2\n")
+    assert read_bank(path).rewards.tolist() == [1.0, 2.0]
+    path.write_bytes(b"prompt_id,text,reward\na,x,1\nb\xff,y,2\n")
+    with pytest.raises(
+        ValueError, match=r"row 2, line 3, column 'prompt_id': not UTF-8 text \(byte 0xff"
+    ):
+        read_bank(path)
 
 
 # ---- issue 14 #12: not-quite-numbers are refused ------------------------------------------

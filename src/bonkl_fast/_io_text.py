@@ -106,9 +106,18 @@ def text_columns(path: Path, kind: str, names, optional, sep: str | None = ","):
     ``kind`` is ``"csv"``, ``"lines"`` (JSON Lines) or ``"document"`` (JSON);
     ``optional`` names may be absent (then left out of ``columns``).
     """
-    text = _decode(path, path.read_bytes())
+    data = path.read_bytes()
     if kind == "csv":
-        return _csv_columns(path, text, names, sep or ",")
+        # bytes that are not UTF-8 matter only in the columns read (as for pyarrow)
+        try:
+            text, strict = data.decode("utf-8-sig"), True
+        except UnicodeDecodeError:
+            text, strict = data.decode("utf-8-sig", errors="surrogateescape"), False
+        columns, lines = _csv_columns(path, text, names, sep or ",")
+        if not strict:
+            _check_utf8(path, columns, lines)
+        return columns, lines
+    text = _decode(path, data)
     hook = _object(set(names))
     if kind == "lines":
         records, lines = [], []
@@ -119,6 +128,21 @@ def text_columns(path: Path, kind: str, names, optional, sep: str | None = ","):
     else:
         records, lines = _document(path, _parse(path, text, hook, "")), None
     return _record_columns(path, records, lines, names, optional), lines
+
+
+def _check_utf8(path: Path, columns: dict, lines: list) -> None:
+    """Refuse a value holding bytes that are not UTF-8 (decoded as lone surrogates)."""
+    for name, values in columns.items():
+        for i, value in enumerate(values):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError as exc:
+                    byte = ord(value[exc.start]) - 0xDC00
+                    raise ValueError(
+                        f"{path}: row {i + 1}, line {lines[i]}, column {name!r}: "
+                        f"not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
+                    ) from None
 
 
 def _parse(path: Path, text: str, hook, where: str):
