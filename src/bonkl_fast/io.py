@@ -4,8 +4,10 @@ One reader serves every function and command: CSV (``.csv``; ``.tsv`` for
 tabs; comma, semicolon or tab found from the header), JSON (``.json``: a list
 of records, an object of columns, or JSON Lines, told apart by the content),
 JSON Lines (``.jsonl``, ``.ndjson``) and Parquet (``.parquet``, ``.pq``).
-pyarrow parses the file when installed (``pip install bonkl_fast[parquet]``);
-without it the standard library reads text files, slower, to the same arrays.
+pyarrow parses the file when installed (``pip install bonkl_fast[parquet]``;
+every extra that brings pandas brings pyarrow too, and pandas' own CSV parser
+is not used: it takes ``true`` for 1.0 and pads short rows); without pyarrow
+the standard library reads text files, slower, to the same arrays.
 The standard library also finds the bad row for every error message, which
 names the file, the row (1-based, counting data rows), the line of the file
 (CSV and JSON Lines) and the column.
