@@ -1,6 +1,9 @@
-"""Regression examples for the frontier that hypothesis found."""
+"""Regression examples for the frontier (found by hypothesis and by users)."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -28,3 +31,30 @@ def test_rewind_kl_matches_public_policy(n):
     assert bk.kl_divergence(policy, p) == pytest.approx(f.bon_kl[0], rel=1e-10, abs=1e-15)
     cost = bk.rewind_and_repeat(p, r, 1.0 / n)
     assert f.rr_cost_kl[0] == pytest.approx(bk.kl_divergence(cost, p), rel=1e-10, abs=1e-15)
+
+
+def test_frontier_tables_share_one_set_of_columns():
+    """Issue 13: one column per meaning, the same in the Python table, the CSV and the
+    markdown (reward and shortfall columns in all three), integer n written as integers."""
+    ns = [1, 2, 1000, 1e6, 2.5, 2.0**60]
+    f = bk.frontier([0.5, 0.3, 0.2], [0.0, 1.0, 2.0], ns)
+    csv_rows = [row.split(",") for row in f.to_csv().splitlines()]
+    markdown = f.to_markdown().splitlines()
+    header = csv_rows[0]
+    assert header == f.columns() == list(f.to_dict())
+    assert markdown[0] == "| " + " | ".join(header) + " |"
+    assert "parameter" not in header
+    assert {"bon_reward", "rr_reward", "win_rate_shortfall", "reward_shortfall"} <= set(header)
+    assert [row[0] for row in csv_rows[1:]] == ["1", "2", "1000", "1000000", "2.5", repr(2.0**60)]
+    first_cells = [line.split(" | ")[0].removeprefix("| ") for line in markdown[2:]]
+    assert first_cells == ["1", "2", "1,000", "1,000,000", "2.5", f"{2.0**60:.6g}"]
+    for name, column in zip(header, zip(*csv_rows[1:], strict=True), strict=True):
+        np.testing.assert_array_equal(np.array(column, dtype=float), f.to_dict()[name])
+
+
+def test_frontier_is_the_function_after_the_policies_module_loads():
+    """bonkl_fast is imported lazily; a submodule named ``frontier`` (loaded with the
+    policies) replaced the function ``bonkl_fast.frontier`` by the module."""
+    code = "import bonkl_fast as bk; bk.reward_tilt; print(callable(bk.frontier))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

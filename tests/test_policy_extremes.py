@@ -334,3 +334,35 @@ def test_soft_best_of_n_is_a_pmf_or_a_clear_error(ref, n, temperature):
             return
     assert np.isfinite(pmf).all() and (pmf >= 0).all()
     assert pmf.sum() == pytest.approx(1.0, rel=1e-9)
+
+
+# ------------------------------------- rewards that float64 cannot tell apart (item 1)
+
+BIG_P = [0.5, 0.3, 0.2]
+BIG_R = np.array([2**53, 2**53 + 1, 0], dtype=np.int64)  # distinct, equal in float64
+BIG_RANKS = [1.0, 2.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: reward_tilt(BIG_P, BIG_R, 1.0),
+        lambda: tilt_for_kl(BIG_P, BIG_R, 0.1, kind="reward"),
+        lambda: frontier(BIG_P, BIG_R, [2.0]),
+        lambda: soft_best_of_n(BIG_P, BIG_R, 2, 1.0),
+    ],
+)
+def test_reward_values_float64_would_merge_are_refused(call):
+    """These use the reward values: ranks would give wrong numbers, merging wrong ties."""
+    with pytest.raises(ValueError, match="equal once converted to float64"):
+        call()
+
+
+def test_order_only_policies_rank_rewards_float64_would_merge():
+    """Rewind-and-repeat and the win-rate tilt depend on the order only: the dense ranks
+    give them exactly; merged into a float64 tie they would differ."""
+    for policy, parameter in ((rewind_and_repeat, 0.3), (win_rate_tilt, 2.0)):
+        expected = policy(BIG_P, BIG_RANKS, parameter)
+        np.testing.assert_array_equal(policy(BIG_P, BIG_R, parameter), expected)
+        assert not np.allclose(policy(BIG_P, BIG_R.astype(float), parameter), expected)
+    assert tilt_for_kl(BIG_P, BIG_R, 0.1) == tilt_for_kl(BIG_P, BIG_RANKS, 0.1)

@@ -122,7 +122,10 @@ def _rewind_alpha_for_kl(levels: Levels, kl: float, boundary_kls: np.ndarray) ->
     half = 0.5 * q_b
     part = excess_kl if excess_kl(half) >= 0.0 else excess_kl_accepting
     root = brentq(part, *_bracket_small_root(part, half), xtol=1e-300, rtol=4 * _EPS, maxiter=400)
-    return s_b + (q_b - root) if part is excess_kl else s_b + root
+    if part is excess_kl_accepting:
+        return s_b + root
+    rejected = float(levels.cum[b]) - q_b + root  # all rejected mass: accurate near alpha = 1
+    return 1.0 - rejected if rejected < 0.5 else s_b + (q_b - root)
 
 
 def _bracket_small_root(g, half: float) -> tuple[float, float]:
@@ -279,6 +282,8 @@ def frontier(
     for each tilt one vectorised solve for all n (a bracketing grid pass plus
     2-4 Newton passes). Where best-of-n's KL equals ``log(1/p_top)`` to
     rounding the tilts are reported at their limit (beta = inf, the top level).
+    Expected rewards use the reward values: rewards that float64 cannot tell
+    apart (int64 above 2**53, longdouble) raise a ``ValueError``.
 
     Examples
     --------
@@ -288,7 +293,9 @@ def frontier(
     >>> bool((f.win_rate_shortfall >= -1e-12).all())
     True
     """
-    levels = prepare_levels(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
+    levels = prepare_levels(  # expected rewards and the reward tilt use the reward values
+        probs, rewards, normalize=normalize, assume_sorted=assume_sorted, order_only=False
+    )
     flat, _, _ = as_n(ns, "ns")
     win_tilt = _Tilt.build(levels, "win_rate")
     reward_tilt = _Tilt.build(levels, "reward")

@@ -84,8 +84,9 @@ class _Tilt:
     reward_exponent: int
     mean_d: float
     var_d: float
-    total: float  # the reference is mass / total (see build)
-    log_total: float
+    log_total: float  # log(sum q): the reference is q / sum q, sum q = 1 only to rounding
+    precise_mass: np.ndarray  # for the two-pass kernel (see build) ...
+    precise_total: float  # ... whose reference is precise_mass / precise_total
     saturation: float  # sup of the KL over beta: log(1 / p_top), levels.saturation
     block_log_max: np.ndarray  # max log q per block of kern.BLOCK levels (skipping)
 
@@ -103,14 +104,14 @@ class _Tilt:
         d = -gap / span if span > 0 else np.zeros_like(gap)
         mean_d = float(np.sum(q * d))
         var_d = float(np.sum(q * (d - mean_d) ** 2))
+        total = float(compensated_sum(q))
+        precise_mass, precise_total = q, total
         if q.size > 1 and q[-1] >= 0.5:
-            # the top level as 1 - G (as levels.saturation): its rounding would be
-            # relatively large in the KL near saturation when G is tiny
-            q = q.copy()
-            q[-1] = 1.0 - levels.cum[-2]
-            total = 1.0
-        else:  # sum q = 1 only to rounding: the reference is q / sum q
-            total = float(compensated_sum(q))
+            # the top level as 1 - G (as levels.saturation): its rounding, or that of
+            # sum q, would be relatively large in the KL near saturation when G is tiny
+            precise_mass = q.copy()
+            precise_mass[-1] = 1.0 - levels.cum[-2]
+            precise_total = 1.0
         block_log_max = np.log(np.maximum.reduceat(q, np.arange(0, q.size, kern.BLOCK)))
         return cls(
             d,
@@ -122,8 +123,9 @@ class _Tilt:
             reward_exponent,
             mean_d,
             var_d,
-            total,
             math.log(total),
+            precise_mass,
+            precise_total,
             levels.saturation,
             block_log_max,
         )
@@ -192,4 +194,6 @@ class _Tilt:
         # not vary much, and u_top = -gamma * shift <= 700 (no overflow)
         floor = max(math.log(self.mass[-1]), -700.0)
         shift = max(self.mean_d, floor / gamma) if gamma > 0 else self.mean_d
-        return kern.tilt_precise(self.d, self.mass, self.win, self.reward, gamma, shift, self.total)
+        return kern.tilt_precise(
+            self.d, self.precise_mass, self.win, self.reward, gamma, shift, self.precise_total
+        )

@@ -282,7 +282,9 @@ def tilt_for_kl(
         If ``kl`` is negative, not finite, or at least ``log(1 / p_top)``
         (the supremum, reached only as beta -> inf); the message names it.
         Also if the beta is beyond float64 (a reward tilt over rewards whose
-        span is tiny, e.g. subnormal): scale the rewards up.
+        span is tiny, e.g. subnormal): scale the rewards up; and, for the
+        reward tilt, if float64 cannot tell distinct rewards apart (int64
+        above 2**53, longdouble).
 
     Notes
     -----
@@ -302,7 +304,13 @@ def tilt_for_kl(
     """
     kind = _as_kind(kind)
     target = _as_scalar(kl, "kl")
-    levels = prepare_levels(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
+    levels = prepare_levels(  # the reward tilt uses the reward values, not only their order
+        probs,
+        rewards,
+        normalize=normalize,
+        assume_sorted=assume_sorted,
+        order_only=kind != "reward",
+    )
     saturation = levels.saturation
     if target < 0:
         raise ValueError(f"kl must be >= 0, got {target:g}")
@@ -351,7 +359,7 @@ def _tilts_at(tilt: _Tilt, targets: np.ndarray, saturation: float) -> dict:
     saturated = ~zero & (targets >= saturation * (1.0 - 1e-13))
     solve = ~zero & ~saturated
     out["beta"][zero] = 0.0
-    out["win"][zero] = float(np.sum(tilt.mass * tilt.win))
+    out["win"][zero] = 0.5  # the reference against itself (as frontier's n = 1)
     out["reward"][zero] = float(np.sum(tilt.mass * tilt.reward))
     out["beta"][saturated] = np.inf
     out["win"][saturated] = tilt.win[-1]

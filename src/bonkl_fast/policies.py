@@ -111,7 +111,13 @@ def _as_beta(beta) -> float:
 
 def _tilt_pmf(probs, rewards, beta, kind, normalize, assume_sorted):
     b = _as_beta(beta)
-    levels = prepare_levels(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
+    levels = prepare_levels(  # the reward tilt uses the reward values, not only their order
+        probs,
+        rewards,
+        normalize=normalize,
+        assume_sorted=assume_sorted,
+        order_only=kind != "reward",
+    )
     tilt = _Tilt.build(levels, kind)
     return _expand(levels, tilt.level_mass(tilt.gamma_of(b)))
 
@@ -164,7 +170,9 @@ def reward_tilt(probs, rewards, beta, *, normalize: bool = False, assume_sorted:
     :func:`win_rate_tilt`; rewards are shifted by their maximum before
     exponentiating, so large ``beta * r`` never overflows, and scaled by a power
     of two before subtracting, so any finite rewards work (even when
-    ``max r - min r`` exceeds float64).
+    ``max r - min r`` exceeds float64). The reward values matter here, not only
+    their order: rewards that float64 cannot tell apart (int64 above 2**53,
+    longdouble) raise a ``ValueError``.
 
     Examples
     --------
@@ -243,7 +251,8 @@ def soft_best_of_n(
         For invalid input, ``n < 1``, a temperature that is not a positive
         finite number, or one below ``(max r - min r) / 1e6`` when some rewards
         are closer than 800 temperatures (the quadrature would lose accuracy;
-        when every gap exceeds 800 temperatures the result is best-of-n).
+        when every gap exceeds 800 temperatures the result is best-of-n), or
+        rewards that float64 cannot tell apart (int64 above 2**53, longdouble).
 
     Notes
     -----
@@ -275,7 +284,9 @@ def soft_best_of_n(
     if not is_scalar:
         raise TypeError("soft_best_of_n takes a single n; loop over n")
     n_value = float(flat[0])
-    levels = prepare_levels(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
+    levels = prepare_levels(
+        probs, rewards, normalize=normalize, assume_sorted=assume_sorted, order_only=False
+    )
     if n_value == 1.0 or levels.mass.shape[0] == 1:
         return levels.probs.copy()
     reward, exponent = _scaled_rewards(levels)  # differences never overflow
