@@ -75,7 +75,7 @@ def as_ns(ns, min_size: int) -> np.ndarray:
 def as_scores(values, name: str, size: int | None = None) -> np.ndarray:
     """Finite float64 scores, one per sample; values that float64 would merge into ties
     (integers above 2**53, long doubles) raise a ``ValueError`` (the values are used)."""
-    out = as_rewards(values, None, name=name, order_only=False)
+    out = as_rewards(values, None, name=name, order_only=False)  # -0.0 made 0.0 there
     if size is not None and out.shape[0] != size:
         raise ValueError(
             f"{name} has {out.shape[0]} entries but rewards has {size}; pass one per sample"

@@ -103,11 +103,12 @@ def bank_figure(curves: BankCurves, evaluation: str | None = None, *, title: str
     Examples
     --------
     >>> from bonkl_fast import bank_curves
-    >>> c = bank_curves([0, 1, 2, 3, 2, 1], groups=[0, 0, 0, 1, 1, 1], evaluate={"gold": [1, 0, 2, 0, 1, 2]})
+    >>> gold = {"gold": [1, 0, 2, 0, 1, 2]}
+    >>> c = bank_curves([0, 1, 2, 3, 2, 1], groups=[0, 0, 0, 1, 1, 1], evaluate=gold)
     >>> fig = bank_figure(c)
     >>> [ax.get_ylabel() for ax in fig.axes]
     ['expected score of best-of-n', 'win rate vs a reference sample']
-    """  # noqa: E501
+    """
     if evaluation is not None:
         curves.curve("evaluated", evaluation)  # a clear error for an unknown name
     names = [evaluation] if evaluation is not None else list(curves.evaluated)
