@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from bonkl_fast import _random
+from bonkl_fast import _chunks, _progress
 from bonkl_fast._random import check_random_state, chunk_seeds
 from bonkl_fast.exact import bon_pmf
 from bonkl_fast.sampling import sample_best_of_n
@@ -156,7 +156,7 @@ def test_float32_and_normalize():
 
 # --- reproducibility -------------------------------------------------------------------
 
-SEVERAL_CHUNKS = 3 * _random.CHUNK_LEN + 17
+SEVERAL_CHUNKS = 3 * _chunks.CHUNK_LEN + 17
 
 
 @pytest.mark.parametrize("method", ["inverse", "direct"])
@@ -192,7 +192,7 @@ def restore_threads():
 @pytest.mark.parametrize("method", ["inverse", "direct"])
 def test_serial_and_parallel_draws_are_identical(method, restore_threads):
     p, r = REFERENCES["zeros"]
-    size = SEVERAL_CHUNKS if method == "inverse" else 3 * _random.chunk_len(3, True) + 5
+    size = SEVERAL_CHUNKS if method == "inverse" else 3 * _chunks.chunk_len(3, True) + 5
     numba.set_num_threads(1)
     serial = sample_best_of_n(p, r, 3, size, rng=11, method=method)
     numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
@@ -216,7 +216,7 @@ def test_progress_batches_give_the_same_result(monkeypatch, capsys):
     calls = []
     kernel = ks.simulate_chunks
     monkeypatch.setattr(ks, "simulate_chunks", lambda *a: calls.append(1) or kernel(*a))
-    monkeypatch.setattr(_random, "BATCH_WORK", _random.CHUNK_LEN)  # batches of few chunks
+    monkeypatch.setattr(_chunks, "BATCH_WORK", _chunks.CHUNK_LEN)  # batches of few chunks
     assert simulate_best_of_n(p, r, 7, SEVERAL_CHUNKS, rng=13, progress=True) == plain
     assert len(calls) >= 2  # the work really ran in several batches
     assert capsys.readouterr().err == ""  # short run: no progress output
@@ -226,14 +226,14 @@ def test_progress_batches_give_the_same_result(monkeypatch, capsys):
 def test_long_runs_go_in_batches_with_the_same_draws(monkeypatch, method):
     """Every run returns to Python between batches of chunks (Ctrl-C), draws unchanged."""
     p, r = REFERENCES["ties"]
-    size = SEVERAL_CHUNKS if method == "inverse" else 3 * _random.chunk_len(3, True) + 5
+    size = SEVERAL_CHUNKS if method == "inverse" else 3 * _chunks.chunk_len(3, True) + 5
     one_batch = sample_best_of_n(p, r, 3, size, rng=14, method=method)
     from bonkl_fast import _kernels_sampling as ks
 
     calls = []
     kernel = ks.sample_chunks
     monkeypatch.setattr(ks, "sample_chunks", lambda *a: calls.append(1) or kernel(*a))
-    monkeypatch.setattr(_random, "BATCH_WORK", _random.CHUNK_LEN)  # batches of few chunks
+    monkeypatch.setattr(_chunks, "BATCH_WORK", _chunks.CHUNK_LEN)  # batches of few chunks
     assert np.array_equal(sample_best_of_n(p, r, 3, size, rng=14, method=method), one_batch)
     assert len(calls) >= 2
 
@@ -260,7 +260,7 @@ def test_simulation_uses_reward_values_so_refuses_what_float64_merges():
 
 def test_progress_reporter_writes_when_asked():
     stream = io.StringIO()
-    bar = _random.Progress(total=1000, label="draws", delay=0.0, stream=stream)
+    bar = _progress.Progress(total=1000, label="draws", delay=0.0, stream=stream)
     bar.update(500)
     bar.update(1000)
     bar.close()

@@ -19,16 +19,10 @@ import numbers
 import numpy as np
 
 from . import _kernels_sampling as ks
+from ._chunks import batches, chunk_count, chunk_len, threads_for
 from ._kernels_levels import _compensated_cumsum
 from ._levels import Levels, prepare_levels
-from ._random import (
-    batches,
-    check_random_state,
-    chunk_count,
-    chunk_len,
-    chunk_seeds,
-    threads_for,
-)
+from ._random import check_random_state, chunk_seeds
 from ._validate import as_integer_n
 
 __all__ = ["sample_best_of_n"]

@@ -16,9 +16,9 @@ import numpy as np
 from . import _kernels_exact as kex
 from . import _kernels_sampling as ks
 from . import exact as _exact
+from ._chunks import batches, threads_for
 from ._kernels_estimate import estimate_expected_many
 from ._levels import Levels
-from ._random import batches, threads_for
 from .sampling import _prepare, _sampler_arrays
 
 __all__ = ["simulate_best_of_n", "SimulationResult"]
