@@ -7,6 +7,7 @@ functions run, not copies), so inside a compiled loop you get exactly the
 numbers ``bonkl_fast`` gives::
 
     import numba
+    import numpy as np
     from bonkl_fast import kernels
 
     @numba.njit
@@ -19,13 +20,14 @@ numbers ``bonkl_fast`` gives::
 **The caller checks the input; nothing here does** (beyond array lengths).
 Arrays are 1-D float64; ``rewards`` ascending (equal rewards adjacent: they
 are one level); ``probs`` non-negative and summing to 1 (within rounding);
-``n`` a float >= 1; ``eps`` in (0, 1]. On other input the result is a wrong
-number, not an error: unsorted rewards are merged into the wrong levels,
-probabilities not summing to 1 are not renormalized, NaN propagates. Validate
-once in Python (for instance with :func:`bonkl_fast.bon_pmf` on one row, or
-your own checks) and call these in the hot loop. Every function is serial
-(safe inside your ``prange`` loops and from several threads) and releases the
-GIL.
+``n`` a number >= 1; ``eps`` in (0, 1]. On other input the result is a
+meaningless number, not an error: unsorted rewards are merged into the wrong
+levels, probabilities not summing to 1 are not renormalized, NaN or negative
+input gives arbitrary values. Arrays of different lengths raise
+``ValueError`` (so nothing reads or writes outside an array). Validate once in
+Python (the public functions do it, e.g. :func:`bonkl_fast.kl_exact` on one
+row) and call these in the hot loop. Every function is serial (safe inside
+your ``prange`` loops and from several threads) and releases the GIL.
 
 ``kl_exact_sorted`` and ``win_rate_sorted`` are bit-identical to
 :func:`bonkl_fast.kl_exact` and :func:`bonkl_fast.win_rate` up to 8192
