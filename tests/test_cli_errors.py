@@ -53,6 +53,8 @@ INLINE = ("--probs", "0.5,0.5", "--rewards", "0,1")
         (("reproduce", "--seed", "x", "--no-figures"), ("--seed", "'x'")),
         (("simulate", *INLINE, "-n", "9007199254740993"), ("-n", "9007199254740993", "2**53")),
         (("simulate", *INLINE, "-n", "1e400"), ("-n",)),
+        (("simulate", *INLINE, "--seed", "-1"), ("--seed", "'-1'")),
+        (("simulate", *INLINE, "--seed", "1.5"), ("--seed",)),
         (("simulate", *INLINE, "-n", "4", "--size", "1e400"), ("--size",)),
     ],
 )
@@ -115,6 +117,9 @@ def test_huge_json_and_long_csv_field_one_line(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text('prob,reward\n1,"' + "1" * 200_000 + '"\n')
     assert_one_line_error(bonkl("kl", "--file", path))
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    assert_one_line_error(bonkl("kl", "--file", path), "deep.json")
 
 
 IMPORTS = """

@@ -29,7 +29,6 @@ def register(subparsers) -> None:
     parser.add_argument("--size", default="1e6", help="number of best-of-n draws (default: 1e6)")
     parser.add_argument(
         "--seed",
-        type=int,
         default=None,
         help="random seed (default: a fresh one, printed with the results)",
     )
@@ -63,9 +62,7 @@ def run(args) -> int:
     size = parse_count(args.size, "--size", 2)
     if size > MAX_SIZE:
         raise CliError(f"--size: at most {MAX_SIZE:.0e} draws per run, got {args.size}")
-    if args.seed is not None and args.seed < 0:
-        raise CliError(f"--seed: expected a non-negative integer, got {args.seed}")
-    seed = secrets.randbits(32) if args.seed is None else args.seed
+    seed = secrets.randbits(32) if args.seed is None else parse_count(args.seed, "--seed", 0)
     say(args, f"simulating best-of-{args.n} with {size:,} draws, seed {seed}")
     try:
         result = simulate_best_of_n(
