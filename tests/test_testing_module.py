@@ -30,6 +30,17 @@ def test_mpmath_references_reproduce_the_math_table(probs, rewards, n, kl, win):
     assert testing.relative_error(float(win), testing.mpmath_win_rate(probs, rewards, n)) < 1e-14
 
 
+def test_mpmath_references_take_exact_mpf_masses():
+    with mpmath.mp.workdps(100):
+        tenth = mpmath.mpf(1) / 10  # not a float: kept as given, not rounded to float64
+        kl = testing.mpmath_kl([tenth, 1 - tenth], [0, 1], 2)
+        # w = (1/100, 99/100) against q = (1/10, 9/10)
+        exact = (mpmath.log(tenth) + 99 * mpmath.log(mpmath.mpf(11) / 10)) / 100
+        assert abs(kl - exact) < mpmath.mpf(10) ** -75
+        as_floats = testing.mpmath_kl([0.1, 0.9], [0, 1], 2)  # float masses, taken exactly
+        assert 1e-25 < abs(as_floats - kl) < 1e-15
+
+
 def test_mpmath_references_closed_forms():
     # binary uniform: KL_n = 2^-n log(2^(1-n)) + (1 - 2^-n) log(2 - 2^(1-n))
     n = 7

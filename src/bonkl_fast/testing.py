@@ -11,7 +11,8 @@ and used by bonkl_fast's own tests:
   (``w = F**n - G**n``, levels merged with exact sums) at 80 significant
   digits or more; the precision grows with the smallest mass and with ``n``
   (``1 - 1e-300`` needs 300 digits), so the naive formula is exact far beyond
-  float64. They return :class:`mpmath.mpf`.
+  float64. They take floats (converted exactly) or :class:`mpmath.mpf`
+  values (e.g. ``mpf(1) / 3``, kept as given) and return ``mpf``.
 """
 
 from __future__ import annotations
@@ -183,6 +184,13 @@ def working_digits(probs, n) -> int:
     return BASE_DIGITS + extra + n_digits + 20
 
 
+def _mp(x):
+    """An mpf as given, anything else through float64 (exactly, at the current precision)."""
+    import mpmath
+
+    return x if isinstance(x, mpmath.mpf) else mpmath.mpf(float(x))
+
+
 def _levels(probs, rewards):
     """Exact mp levels ascending in reward: (mass, cum, members, probs); call inside workdps.
 
@@ -191,7 +199,7 @@ def _levels(probs, rewards):
     """
     import mpmath
 
-    ps = [mpmath.mpf(float(p)) for p in probs]
+    ps = [_mp(p) for p in probs]
     total = mpmath.fsum(ps)
     ps = [p / total for p in ps]
     by_reward: dict = {}
@@ -217,7 +225,7 @@ def _with_levels(probs, rewards, n, compute):
 
     with mpmath.mp.workdps(working_digits(probs, n)):
         mass, cum, members, ps = _levels(probs, rewards)
-        nn = mpmath.mpf(float(n))
+        nn = _mp(n)
         return compute(mass, cum, members, ps, _weights(mass, cum, nn), nn)
 
 
@@ -268,7 +276,7 @@ def mpmath_kl_bound(n):
     import mpmath
 
     with mpmath.mp.workdps(BASE_DIGITS + 20):
-        nn = mpmath.mpf(float(n))
+        nn = _mp(n)
         return +(mpmath.log(nn) - (nn - 1) / nn)
 
 
@@ -288,7 +296,7 @@ def mpmath_kl_estimate(eps, n):
     import mpmath
 
     with mpmath.mp.workdps(working_digits([eps], n)):
-        return +_kl_estimate(mpmath.mpf(float(eps)), mpmath.mpf(float(n)))
+        return +_kl_estimate(_mp(eps), _mp(n))
 
 
 def mpmath_kl_estimate_expected(probs, rewards, n):
