@@ -244,3 +244,9 @@ def test_concurrent_writers_keep_every_entry(tmp_path):
     assert len(lines) == 1000 and len(set(lines)) == 1
     assert leftovers(tmp_path) == []
     assert os.listdir(tmp_path).count(_output.MARKER_NAME) == 1
+
+
+def test_marker_that_is_a_folder_refused(tmp_path):
+    (tmp_path / _output.MARKER_NAME).mkdir()
+    with pytest.raises(CliError, match="is not a file"):
+        OwnedFolder(tmp_path).check(["summary.csv"], force=True)

@@ -94,7 +94,8 @@ def write_atomic(path, write: Callable, force: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
+        if hasattr(os, "fchmod"):  # mkstemp makes 0600; give the usual permissions
+            os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()
@@ -166,6 +167,8 @@ class OwnedFolder:
             raise CliError(f"{self.folder} exists and is not a folder; choose another path")
         if self.marker.is_symlink():
             raise CliError(f"{self.marker} is a symbolic link; bonkl never writes through one")
+        if self.marker.exists() and not self.marker.is_file():
+            raise CliError(f"{self.marker} is not a file; remove it")
         owned = self.names()
         for name in names:
             check_writable(self.folder / name, force, owned)
