@@ -7,6 +7,8 @@ literal ``log(p_y / q * (F**n - G**n))`` at 80+ digits (bonkl_fast.testing).
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -110,3 +112,35 @@ def test_normalize_and_input_errors():
         bon_logpmf([0.5, 0.6], [0.0, 1.0], 2)
     with pytest.raises(ValueError, match="assume_sorted"):
         bon_logpmf([0.5, 0.5], [1.0, 0.0], 2, assume_sorted=True)
+
+
+PEAK_SCRIPT = """
+import numpy as np
+from bonkl_fast.exact import bon_logpmf, bon_pmf
+
+def status(field):
+    with open("/proc/self/status") as handle:
+        return next(int(line.split()[1]) * 1024 for line in handle if line.startswith(field))
+
+k = 4_000_000
+rng = np.random.default_rng(0)
+probs = rng.random(k)
+probs /= probs.sum()
+rewards = rng.normal(size=k)  # distinct: one level per outcome, the old worst case
+for fn in (bon_pmf, bon_logpmf):
+    fn(probs[:5000] / probs[:5000].sum(), rewards[:5000], 10.0)  # compiled before measuring
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")  # reset the peak counter (VmHWM) to the current RSS
+    before = status("VmRSS:")
+    out = fn(probs, rewards, 1000.0)
+    print((status("VmHWM:") - before) / (probs.nbytes + rewards.nbytes + out.nbytes))
+    del out
+"""
+
+
+def test_peak_memory_stays_near_input_plus_output():
+    """Issue 14: bon_pmf peaked at 8x its input (per-level arrays); now ~2x input + output."""
+    result = subprocess.run([sys.executable, "-c", PEAK_SCRIPT], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    ratios = [float(line) for line in result.stdout.split()]
+    assert len(ratios) == 2 and all(0 < ratio <= 2.5 for ratio in ratios), ratios
