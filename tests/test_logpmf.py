@@ -88,6 +88,8 @@ def test_agrees_with_bon_pmf_and_sorting(ref, n):
 
 def test_hand_values():
     np.testing.assert_array_equal(bon_logpmf([0.25, 0.75], [1.0, 0.0], 1), np.log([0.25, 0.75]))
+    probs = np.array([0.1, 0.0, 0.3, 0.6])  # n = 1 is the reference itself, exactly
+    np.testing.assert_array_equal(bk.bon_pmf(probs, [2.0, 1.0, 2.0, 0.0], 1), probs)
     values = bon_logpmf([0.5, 0.5], [0.0, 1.0], 2)
     np.testing.assert_allclose(values, np.log([0.25, 0.75]), rtol=1e-15)
     # one level: best-of-n is the reference; a zero-mass outcome is -inf
