@@ -129,19 +129,35 @@ def _run(code):
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
 
 
-def test_clear_import_error_without_hypothesis():
-    blocked = (
+def _without(module, code):
+    """Run ``code`` in a fresh interpreter where ``module`` cannot be imported."""
+    block = (
         "import sys, importlib.abc\n"
         "class Block(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path, target=None):\n"
-        "        if name.split('.')[0] == 'hypothesis':\n"
-        "            raise ModuleNotFoundError(\"No module named 'hypothesis'\")\n"
+        f"        if name.split('.')[0] == {module!r}:\n"
+        "            raise ModuleNotFoundError('No module named ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "import bonkl_fast.testing\n"
     )
-    result = _run(blocked)
+    return _run(block + code)
+
+
+def test_clear_import_error_without_hypothesis():
+    result = _without("hypothesis", "import bonkl_fast.testing\n")
     assert result.returncode != 0
     assert "ImportError" in result.stderr and "bonkl_fast[test]" in result.stderr
+
+
+def test_clear_import_error_without_mpmath():
+    code = (
+        "import bonkl_fast.testing as t\n"
+        "assert t.brute_force_pmf([0.5, 0.5], [0, 1], 1)[0] == 0.5\n"
+        "t.mpmath_kl([0.5, 0.5], [0, 1], 2)\n"
+    )
+    result = _without("mpmath", code)
+    assert result.returncode != 0
+    assert "ImportError" in result.stderr and "bonkl_fast[test]" in result.stderr
+    assert "brute_force_pmf" not in result.stderr  # strategies and brute force work without it
 
 
 def test_core_never_imports_hypothesis_or_mpmath():

@@ -184,9 +184,20 @@ def working_digits(probs, n) -> int:
     return BASE_DIGITS + extra + n_digits + 20
 
 
+def _mpmath():
+    """The mpmath module, imported on first use (a clear error where it is missing)."""
+    try:
+        import mpmath
+    except ImportError:
+        raise ImportError(
+            'the mpmath_* references need mpmath; install it with: pip install "bonkl_fast[test]"'
+        ) from None
+    return mpmath
+
+
 def _mp(x):
     """An mpf as given, anything else through float64 (exactly, at the current precision)."""
-    import mpmath
+    mpmath = _mpmath()
 
     return x if isinstance(x, mpmath.mpf) else mpmath.mpf(float(x))
 
@@ -197,7 +208,7 @@ def _levels(probs, rewards):
     Probabilities are taken exactly and divided by their exact sum; equal
     rewards are merged, zero-mass levels dropped.
     """
-    import mpmath
+    mpmath = _mpmath()
 
     ps = [_mp(p) for p in probs]
     total = mpmath.fsum(ps)
@@ -221,7 +232,7 @@ def _weights(mass, cum, n) -> list:
 
 
 def _with_levels(probs, rewards, n, compute):
-    import mpmath
+    mpmath = _mpmath()
 
     with mpmath.mp.workdps(working_digits(probs, n)):
         mass, cum, members, ps = _levels(probs, rewards)
@@ -244,7 +255,7 @@ def mpmath_pmf(probs, rewards, n) -> list:
 
 def mpmath_logpmf(probs, rewards, n) -> list:
     """``log`` of :func:`mpmath_pmf` (``-inf`` where ``probs`` is 0)."""
-    import mpmath
+    mpmath = _mpmath()
 
     with mpmath.mp.workdps(working_digits(probs, n)):
         return [+mpmath.log(v) for v in mpmath_pmf(probs, rewards, n)]
@@ -252,7 +263,7 @@ def mpmath_logpmf(probs, rewards, n) -> list:
 
 def mpmath_kl(probs, rewards, n):
     """KL(pi_n || pi) = sum_l w_l log(w_l / q_l) (MATH §2)."""
-    import mpmath
+    mpmath = _mpmath()
 
     def kl(mass, cum, members, ps, w, nn):
         terms = zip(w, mass, strict=True)
@@ -263,7 +274,7 @@ def mpmath_kl(probs, rewards, n):
 
 def mpmath_win_rate(probs, rewards, n):
     """W_n = sum_l w_l (G_l + q_l / 2) (MATH §5)."""
-    import mpmath
+    mpmath = _mpmath()
 
     def win(mass, cum, members, ps, w, nn):
         return mpmath.fsum(wk * (fk - qk / 2) for wk, fk, qk in zip(w, cum, mass, strict=True))
@@ -273,7 +284,7 @@ def mpmath_win_rate(probs, rewards, n):
 
 def mpmath_kl_bound(n):
     """``log n - (n - 1) / n`` (MATH §3)."""
-    import mpmath
+    mpmath = _mpmath()
 
     with mpmath.mp.workdps(BASE_DIGITS + 20):
         nn = _mp(n)
@@ -282,7 +293,7 @@ def mpmath_kl_bound(n):
 
 def _kl_estimate(eps, n):
     """MATH §4 closed form, literally; eps and n mpf (inside a high-precision context)."""
-    import mpmath
+    mpmath = _mpmath()
 
     if eps == 1 or n == 1:
         return 0 * eps
@@ -293,7 +304,7 @@ def _kl_estimate(eps, n):
 
 def mpmath_kl_estimate(eps, n):
     """``kl_estimate(eps, n)`` of MATH §4."""
-    import mpmath
+    mpmath = _mpmath()
 
     with mpmath.mp.workdps(working_digits([eps], n)):
         return +_kl_estimate(_mp(eps), _mp(n))
@@ -301,7 +312,7 @@ def mpmath_kl_estimate(eps, n):
 
 def mpmath_kl_estimate_expected(probs, rewards, n):
     """``E_{y ~ pi_n}[kl_estimate(pi(y), n)]`` (MATH §4)."""
-    import mpmath
+    mpmath = _mpmath()
 
     def expected(mass, cum, members, ps, w, nn):
         return mpmath.fsum(
@@ -321,7 +332,7 @@ def mpmath_p_top(probs, rewards):
 
 def relative_error(value, reference) -> float:
     """``|value - reference| / |reference|`` in high precision (absolute where reference is 0)."""
-    import mpmath
+    mpmath = _mpmath()
 
     with mpmath.mp.workdps(BASE_DIGITS):
         ref = mpmath.mpf(reference)
