@@ -302,6 +302,25 @@ def test_simulation_exact_values_come_from_the_core():
     assert res.kl_bound == pytest.approx(ex.kl_bound(7), rel=1e-15)
 
 
+def test_per_outcome_estimates_match_the_public_estimator():
+    """The values the simulation averages: kl_estimate(pi(y), n) per outcome (0 where pi = 0)."""
+    from bonkl_fast import _kernels_sampling as ks
+    from bonkl_fast._levels import prepare_levels
+    from bonkl_fast.exact import kl_estimate
+
+    probs = np.array([0.0, 0.1, 0.6, 0.05, 0.25])
+    rewards = np.array([3.0, 1.0, 2.0, 2.0, 0.0])  # 0.6 tied with 0.05 and a zero mass
+    levels = prepare_levels(probs, rewards)
+    for n in (1, 2, 7, 10**6):
+        got = ks.outcome_estimates(
+            levels.probs_sorted, levels.start, levels.stop, levels.cum, levels.tail, float(n)
+        )
+        got = levels.to_original(got)
+        positive = probs > 0
+        assert np.all(got[~positive] == 0.0)
+        assert np.allclose(got[positive], kl_estimate(probs[positive], n), rtol=1e-14, atol=0)
+
+
 def test_simulation_uniform_hand_values():
     """Uniform over 2 at n = 2: KL 0.1308..., W = 5/8 (MATH §9); z-scores small."""
     res = simulate_best_of_n([0.5, 0.5], [0.0, 1.0], 2, 400_000, rng=21)

@@ -193,16 +193,15 @@ def outcome_estimates(probs_sorted, start, stop, cum, tail, n):
     out = np.zeros(probs_sorted.shape[0])
     below = 0.0
     for level in range(start.shape[0]):
-        for i in range(start[level], stop[level]):
+        lo, hi = start[level], stop[level]
+        for i in range(lo, hi):
             p = probs_sorted[i]
-            if p > 0.0:
-                keep = 1.0 - p
-                if p >= 0.5:
-                    keep = below + tail[level]
-                    for k in range(start[level], stop[level]):
-                        if k != i:
-                            keep += probs_sorted[k]
-                out[i] = kex.kl_estimate_complement(p, keep, n)
+            if p >= 0.5:
+                left = kex.run_mass(probs_sorted, lo, i) if i > lo else 0.0
+                right = kex.run_mass(probs_sorted, i + 1, hi) if i + 1 < hi else 0.0
+                out[i] = kex.kl_estimate_complement(p, below + tail[level] + left + right, n)
+            elif p > 0.0:
+                out[i] = kex.kl_estimate_scalar(p, n)
         below = cum[level]
     return out
 
