@@ -76,6 +76,7 @@ class _Tilt:
     """
 
     d: np.ndarray
+    gap: np.ndarray  # s_top - s per level, unscaled: inf where it overflows float64
     span: float
     span_exponent: int
     mass: np.ndarray
@@ -102,6 +103,9 @@ class _Tilt:
             raise ValueError(f'kind must be "win_rate" or "reward", got {kind!r}')
         span = float(gap[0])
         d = -gap / span if span > 0 else np.zeros_like(gap)
+        if kind == "reward":  # unscaled, so gaps far below the span keep their digits
+            with np.errstate(over="ignore"):
+                gap = levels.reward[-1] - levels.reward
         mean_d = float(np.sum(q * d))
         var_d = float(np.sum(q * (d - mean_d) ** 2))
         total = float(compensated_sum(q))
@@ -115,6 +119,7 @@ class _Tilt:
         block_log_max = np.log(np.maximum.reduceat(q, np.arange(0, q.size, kern.BLOCK)))
         return cls(
             d,
+            gap,
             span,
             span_exponent,
             q,
@@ -152,13 +157,21 @@ class _Tilt:
         """Rewards (or means of them) from the scaled units of ``self.reward``."""
         return _times_power_of_two(scaled, self.reward_exponent)
 
-    def level_mass(self, gamma: float) -> np.ndarray:
-        if math.isinf(gamma):  # beta * span overflowed: the limit, all mass on the top level
-            w = np.where(self.d == 0.0, self.mass, 0.0)
-            return w / np.sum(w)
-        log_w = np.log(self.mass) + gamma * self.d  # top level: log q_top, so Z >= q_top
-        top = log_w.max()
-        w = np.exp(log_w - top)
+    def level_mass(self, beta: float) -> np.ndarray:
+        """The tilt's mass per level, ``q exp(-beta * gap)`` normalised.
+
+        ``beta * gap`` from the unscaled gaps (a gap 1e-300 of the span still
+        counts), from ``gamma * d`` where a gap overflows float64; a product
+        that overflows is an exponent of -inf (weight 0).
+        """
+        if beta == 0.0:
+            return self.mass / np.sum(self.mass)
+        with np.errstate(over="ignore"):
+            exponent = beta * self.gap
+            huge = np.isinf(self.gap)
+            exponent[huge] = self.gamma_of(beta) * -self.d[huge]
+        log_w = np.log(self.mass) - exponent  # top level: log q_top, so Z >= q_top
+        w = np.exp(log_w - log_w.max())
         return w / np.sum(w)
 
     def fast(self, gammas: np.ndarray, centers: np.ndarray) -> dict:

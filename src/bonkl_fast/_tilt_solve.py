@@ -1,7 +1,8 @@
 """Solving for the tilt strength that reaches a target KL (MATH §8).
 
-:func:`tilt_for_kl` finds one beta; :func:`_tilts_at` (used by
-:func:`bonkl_fast.policies.frontier`) solves many targets in one vectorised pass.
+:func:`_solve_gammas` solves many targets in one vectorised pass; it serves
+:func:`bonkl_fast.policies.tilt_for_kl` (one beta) and, through :func:`_tilts_at`,
+:func:`bonkl_fast.policies.frontier`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,9 @@ import math
 
 import numpy as np
 
-from ._levels import prepare_levels
-from ._policy_levels import _EPS, _as_scalar, _Tilt, _times_power_of_two
+from ._policy_levels import _EPS, _Tilt
 
-__all__ = ["tilt_for_kl"]
+__all__: list[str] = []
 
 _KL_RTOL = 1e-11  # tilt solves stop when |KL - target| <= _KL_RTOL * target
 _REFINE_JUMP = 0.75  # bracketing grid: split intervals where log KL grows by more
@@ -240,111 +240,6 @@ def _refine_precise(tilt: _Tilt, goal: float, t: float, out: dict, i: int):
         if not math.isfinite(lo + hi):
             reach *= 2.0
         t = min(new_t, _LOG_GAMMA_MAX)
-
-
-def _as_kind(kind) -> str:
-    if kind not in ("win_rate", "reward"):
-        raise ValueError(f'kind must be "win_rate" or "reward", got {kind!r}')
-    return kind
-
-
-def tilt_for_kl(
-    probs,
-    rewards,
-    kl,
-    *,
-    kind: str = "win_rate",
-    normalize: bool = False,
-    assume_sorted: bool = False,
-) -> float:
-    """The beta whose tilt (``kind``) has ``KL(pi_beta || pi) == kl``.
-
-    Parameters
-    ----------
-    probs, rewards : array_like, shape (K,)
-        The reference distribution.
-    kl : float
-        Target KL in nats, in ``[0, log(1 / p_top))``.
-    kind : {"win_rate", "reward"}
-        Which tilt: :func:`bonkl_fast.policies.win_rate_tilt` or
-        :func:`bonkl_fast.policies.reward_tilt`.
-    normalize, assume_sorted : bool
-        As in :func:`bonkl_fast.bon_pmf`.
-
-    Returns
-    -------
-    float
-        ``beta >= 0``; its tilt's KL equals ``kl`` to 1e-12 relative.
-
-    Raises
-    ------
-    ValueError
-        If ``kl`` is negative, not finite, or at least ``log(1 / p_top)``
-        (the supremum, reached only as beta -> inf); the message names it.
-        Also if the beta is beyond float64 (a reward tilt over rewards whose
-        span is tiny, e.g. subnormal): scale the rewards up; and, for the
-        reward tilt, if float64 cannot tell distinct rewards apart (int64
-        above 2**53, longdouble).
-
-    Notes
-    -----
-    KL of the tilt increases with beta. A log-spaced grid (one Numba pass)
-    brackets the target, cubic Hermite interpolation of log gamma against
-    log KL gives the start, and safeguarded Newton steps in log beta
-    (``dKL/dlog beta = Var(beta * s)``) converge in 2-4 passes. Tiny KL uses
-    a two-pass form whose terms are all non-negative (no cancellation).
-
-    Examples
-    --------
-    >>> beta = tilt_for_kl([0.5, 0.5], [0.0, 1.0], 0.1)
-    >>> from bonkl_fast import kl_divergence
-    >>> from bonkl_fast.policies import win_rate_tilt
-    >>> round(kl_divergence(win_rate_tilt([0.5, 0.5], [0.0, 1.0], beta), [0.5, 0.5]), 12)
-    0.1
-    """
-    kind = _as_kind(kind)
-    target = _as_scalar(kl, "kl")
-    levels = prepare_levels(  # the reward tilt uses the reward values, not only their order
-        probs,
-        rewards,
-        normalize=normalize,
-        assume_sorted=assume_sorted,
-        order_only=kind != "reward",
-    )
-    saturation = levels.saturation
-    if target < 0:
-        raise ValueError(f"kl must be >= 0, got {target:g}")
-    if target == 0.0:
-        return 0.0
-    if target >= saturation:
-        raise ValueError(
-            f"kl = {target:g} is out of reach: every tilt has KL below log(1/p_top) = "
-            f"{saturation:.12g} (p_top = {levels.p_top:.6g}, the mass of the top reward level); "
-            "pass a smaller kl"
-        )
-    tilt = _Tilt.build(levels, kind)
-    out = _solve_gammas(tilt, np.array([target]))
-    if out["limit"][0] == 1.0:
-        raise ValueError(
-            f"kl = {target!r} equals log(1/p_top) = {saturation!r} to rounding: the tilt "
-            "reaches it only as beta -> inf; pass a smaller kl"
-        )
-    if out["limit"][0] == 2.0:
-        raise ValueError(
-            f"kl = {target:g} needs beta * (max reward - min reward) above 8e307, beyond "
-            "float64: the rewards near the top differ by less than ~1e-300 of their span; "
-            "clip or rescale the outlying rewards"
-        )
-    gamma = float(out["gamma"][0])
-    beta = float(tilt.beta_of(gamma))
-    if math.isinf(beta):
-        span = float(_times_power_of_two(tilt.span, tilt.span_exponent))
-        raise ValueError(
-            f"the beta reaching kl = {target:g} is {gamma:.6g} / {span:.6g} (the span of "
-            f"the {kind.replace('_', ' ')} scores), beyond float64"
-            + ("; multiply the rewards by a large constant" if kind == "reward" else "")
-        )
-    return beta
 
 
 def _tilts_at(tilt: _Tilt, targets: np.ndarray, saturation: float) -> dict:

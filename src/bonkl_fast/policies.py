@@ -6,9 +6,10 @@ and expected reward are therefore exact sums over the merged levels, and
 :func:`bonkl_fast.kl_divergence` / :func:`bonkl_fast.win_rate_vs_reference`
 applied to the returned pmf agree with them.
 
-:func:`tilt_for_kl` (from :mod:`bonkl_fast._tilt_solve`) and :func:`frontier` /
-:class:`Frontier` (from :mod:`bonkl_fast._frontier`; a module named ``frontier``
-would shadow the function ``bonkl_fast.frontier``) are re-exported here.
+:func:`soft_best_of_n` (from :mod:`bonkl_fast._soft_best_of_n`) and
+:func:`frontier` / :class:`Frontier` (from :mod:`bonkl_fast._frontier`; a module
+named ``frontier`` would shadow the function ``bonkl_fast.frontier``) are
+re-exported here; the tilt solver lives in :mod:`bonkl_fast._tilt_solve`.
 """
 
 from __future__ import annotations
@@ -17,13 +18,11 @@ import math
 
 import numpy as np
 
-from . import _kernels_policies as kern
 from ._frontier import Frontier, frontier
 from ._levels import prepare_levels
-from ._policy_levels import _as_scalar, _expand, _scaled_rewards, _Tilt, _times_power_of_two
-from ._tilt_solve import tilt_for_kl
-from ._validate import as_n
-from .exact import bon_pmf
+from ._policy_levels import _as_scalar, _expand, _Tilt, _times_power_of_two
+from ._soft_best_of_n import soft_best_of_n
+from ._tilt_solve import _solve_gammas
 
 __all__ = [
     "rewind_and_repeat",
@@ -119,7 +118,7 @@ def _tilt_pmf(probs, rewards, beta, kind, normalize, assume_sorted):
         order_only=kind != "reward",
     )
     tilt = _Tilt.build(levels, kind)
-    return _expand(levels, tilt.level_mass(tilt.gamma_of(b)))
+    return _expand(levels, tilt.level_mass(b))
 
 
 def win_rate_tilt(probs, rewards, beta, *, normalize: bool = False, assume_sorted: bool = False):
@@ -184,124 +183,106 @@ def reward_tilt(probs, rewards, beta, *, normalize: bool = False, assume_sorted:
     return _tilt_pmf(probs, rewards, beta, "reward", normalize, assume_sorted)
 
 
-# ------------------------------------------------------------------ soft best-of-n
-
-_GAUSS_NODES, _GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(16)
-_PANEL = 0.5  # panel width in s = log t, 16 Gauss-Legendre nodes (1.0 agrees to 1e-15)
-_HARD_GAP = 800.0  # reward gaps above 800 * temperature: soft == hard to float64
-_MAX_SPREAD = 1e6  # (max - min) / temperature: nodes s ~ 1e6 carry 2e-10 absolute rounding
+def _as_kind(kind) -> str:
+    if kind not in ("win_rate", "reward"):
+        raise ValueError(f'kind must be "win_rate" or "reward", got {kind!r}')
+    return kind
 
 
-def _soft_quadrature(log_e: np.ndarray, n: float):
-    """Nodes and weights in s = log t over the union of the levels' windows.
-
-    Level l contributes only for s in [-log e_l - 45 - log n, -log e_l + 6.62]:
-    left of it its integrand is below n q e^(s + log e_l) (integral < q e^-45),
-    right of it x e^-x is 0 in float64.
-    """
-    left = np.sort(-log_e - 45.0 - math.log(n))
-    right = np.sort(-log_e + 6.62)
-    starts, ends = [left[0]], [right[0]]
-    for lo, hi in zip(left[1:], right[1:], strict=True):
-        if lo <= ends[-1]:
-            ends[-1] = max(ends[-1], hi)
-        else:
-            starts.append(lo)
-            ends.append(hi)
-    nodes, weights = [], []
-    for lo, hi in zip(starts, ends, strict=True):
-        panels = max(1, math.ceil((hi - lo) / _PANEL))
-        edges = np.linspace(lo, hi, panels + 1)
-        half = 0.5 * np.diff(edges)
-        mid = 0.5 * (edges[1:] + edges[:-1])
-        nodes.append((mid[:, None] + half[:, None] * _GAUSS_NODES).ravel())
-        weights.append((half[:, None] * _GAUSS_WEIGHTS).ravel())
-    return np.concatenate(nodes), np.concatenate(weights)  # x e^-x ds = e_l e^(-t e_l) t ds
-
-
-def soft_best_of_n(
-    probs, rewards, n, temperature, *, normalize: bool = False, assume_sorted: bool = False
-) -> np.ndarray:
-    """Soft best-of-n: draw n, return draw i with probability softmax(r / temperature)_i.
+def tilt_for_kl(
+    probs,
+    rewards,
+    kl,
+    *,
+    kind: str = "win_rate",
+    normalize: bool = False,
+    assume_sorted: bool = False,
+) -> float:
+    """The beta whose tilt (``kind``) has ``KL(pi_beta || pi) == kl``.
 
     Parameters
     ----------
     probs, rewards : array_like, shape (K,)
         The reference distribution.
-    n : float
-        Number of draws, >= 1. Integer n is the literal procedure; the formula
-        below also defines the policy for real n (it sums to 1 for any n >= 1).
-    temperature : float
-        Softmax temperature ``lambda > 0``; ``lambda -> 0`` gives best-of-n,
-        ``n -> inf`` gives the reward tilt with ``beta = 1 / lambda``.
+    kl : float
+        Target KL in nats, in ``[0, log(1 / p_top))``.
+    kind : {"win_rate", "reward"}
+        Which tilt: :func:`bonkl_fast.policies.win_rate_tilt` or
+        :func:`bonkl_fast.policies.reward_tilt`.
     normalize, assume_sorted : bool
         As in :func:`bonkl_fast.bon_pmf`.
 
     Returns
     -------
-    ndarray, shape (K,)
-        ``p_y e_y n ∫_0^∞ exp(-t e_y) M(t)^(n-1) dt`` with
-        ``e_y = exp((r_y - r_max) / lambda)`` (scaling e by a constant leaves the
-        pmf unchanged, and this one cannot overflow) and
-        ``M(t) = sum_z p_z exp(-t e_z)``.
+    float
+        ``beta >= 0``; its tilt's KL equals ``kl`` to 1e-12 relative.
 
     Raises
     ------
-    ValueError, TypeError
-        For invalid input, ``n < 1``, a temperature that is not a positive
-        finite number, or one below ``(max r - min r) / 1e6`` when some rewards
-        are closer than 800 temperatures (the quadrature would lose accuracy;
-        when every gap exceeds 800 temperatures the result is best-of-n), or
-        rewards that float64 cannot tell apart (int64 above 2**53, longdouble).
+    ValueError
+        If ``kl`` is negative, not finite, or at least ``log(1 / p_top)``
+        (the supremum, reached only as beta -> inf); the message names it.
+        Also if the beta is beyond float64 (a reward tilt over rewards whose
+        span is tiny, e.g. subnormal): scale the rewards up; and, for the
+        reward tilt, if float64 cannot tell distinct rewards apart (int64
+        above 2**53, longdouble).
 
     Notes
     -----
-    The integral is taken in ``s = log t`` with 16-point Gauss-Legendre panels
-    of width 1/2 over the union of the levels' windows (gaps between widely
-    separated rewards are skipped); ``1 - M`` is summed with ``expm1`` so
-    ``M^(n-1)`` stays accurate at large n. Agreement with exhaustive
-    enumeration and with mpmath quadrature to 1e-10 relative (observed
-    ~1e-15 absolute; panels twice as wide change results by < 1e-15 for n up
-    to 1e15). When every gap between distinct rewards exceeds
-    ``800 * temperature`` the result is :func:`bonkl_fast.bon_pmf` (the
-    softmax of a non-maximal draw is below e^-800). At each node only levels
-    with ``e^-40 <= t e_l <= e^6.62`` are visited (the others enter through
-    prefix sums), so the cost is O(nodes * window + L) with about 32 nodes per
-    unit of ``log t``: linear in L when rewards are spread over many
-    temperatures, O(L * 2000) when all rewards lie within a few temperatures.
+    KL of the tilt increases with beta. A log-spaced grid (one Numba pass)
+    brackets the target, cubic Hermite interpolation of log gamma against
+    log KL gives the start, and safeguarded Newton steps in log beta
+    (``dKL/dlog beta = Var(beta * s)``) converge in 2-4 passes. Tiny KL uses
+    a two-pass form whose terms are all non-negative (no cancellation).
 
     Examples
     --------
-    >>> soft_best_of_n([0.5, 0.5], [0.0, 1.0], 2, 1.0).round(6)
-    array([0.384471, 0.615529])
-    >>> soft_best_of_n([0.5, 0.5], [0.0, 1.0], 2, 1e-3)
-    array([0.25, 0.75])
+    >>> beta = tilt_for_kl([0.5, 0.5], [0.0, 1.0], 0.1)
+    >>> from bonkl_fast import kl_divergence
+    >>> from bonkl_fast.policies import win_rate_tilt
+    >>> round(kl_divergence(win_rate_tilt([0.5, 0.5], [0.0, 1.0], beta), [0.5, 0.5]), 12)
+    0.1
     """
-    lam = _as_scalar(temperature, "temperature")
-    if not lam > 0:
-        raise ValueError(f"temperature must be > 0, got {lam:g}; use bon_pmf for the hard maximum")
-    flat, _, is_scalar = as_n(n)
-    if not is_scalar:
-        raise TypeError("soft_best_of_n takes a single n; loop over n")
-    n_value = float(flat[0])
-    levels = prepare_levels(
-        probs, rewards, normalize=normalize, assume_sorted=assume_sorted, order_only=False
+    kind = _as_kind(kind)
+    target = _as_scalar(kl, "kl")
+    levels = prepare_levels(  # the reward tilt uses the reward values, not only their order
+        probs,
+        rewards,
+        normalize=normalize,
+        assume_sorted=assume_sorted,
+        order_only=kind != "reward",
     )
-    if n_value == 1.0 or levels.mass.shape[0] == 1:
-        return levels.probs.copy()
-    reward, exponent = _scaled_rewards(levels)  # differences never overflow
-    with np.errstate(over="ignore"):  # a gap of inf temperatures is a hard gap
-        gaps = _times_power_of_two(np.diff(reward) / lam, exponent)
-        log_e = _times_power_of_two((reward - reward[-1]) / lam, exponent)
-    if gaps.min() > _HARD_GAP:
-        return bon_pmf(levels.probs, levels.rewards, n_value)
-    if not log_e[0] >= -_MAX_SPREAD:
+    saturation = levels.saturation
+    if target < 0:
+        raise ValueError(f"kl must be >= 0, got {target:g}")
+    if target == 0.0:
+        return 0.0
+    if target >= saturation:
         raise ValueError(
-            f"temperature {lam:g} is too small for the reward range: (max - min) / "
-            f"temperature = {-log_e[0]:.3g} exceeds {_MAX_SPREAD:g} (where the quadrature "
-            "in log t loses accuracy) while some rewards lie within 800 temperatures of "
-            "each other; pass a larger temperature"
+            f"kl = {target:g} is out of reach: every tilt has KL below log(1/p_top) = "
+            f"{saturation:.12g} (p_top = {levels.p_top:.6g}, the mass of the top reward level); "
+            "pass a smaller kl"
         )
-    nodes, weights = _soft_quadrature(log_e, n_value)
-    level_mass = kern.soft_bon_level_masses(log_e, levels.mass, n_value, nodes, weights)
-    return _expand(levels, level_mass)
+    tilt = _Tilt.build(levels, kind)
+    out = _solve_gammas(tilt, np.array([target]))
+    if out["limit"][0] == 1.0:
+        raise ValueError(
+            f"kl = {target!r} equals log(1/p_top) = {saturation!r} to rounding: the tilt "
+            "reaches it only as beta -> inf; pass a smaller kl"
+        )
+    if out["limit"][0] == 2.0:
+        raise ValueError(
+            f"kl = {target:g} needs beta * (max reward - min reward) above 8e307, beyond "
+            "float64: the rewards near the top differ by less than ~1e-300 of their span; "
+            "clip or rescale the outlying rewards"
+        )
+    gamma = float(out["gamma"][0])
+    beta = float(tilt.beta_of(gamma))
+    if math.isinf(beta):
+        span = float(_times_power_of_two(tilt.span, tilt.span_exponent))
+        raise ValueError(
+            f"the beta reaching kl = {target:g} is {gamma:.6g} / {span:.6g} (the span of "
+            f"the {kind.replace('_', ' ')} scores), beyond float64"
+            + ("; multiply the rewards by a large constant" if kind == "reward" else "")
+        )
+    return beta
