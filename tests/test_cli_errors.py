@@ -148,3 +148,25 @@ def test_version_and_help_import_no_kernels(args):
 
 def test_parse_float_list_values():
     np.testing.assert_array_equal(_common.parse_float_list(" 1, 4 ,1e6", "-n"), [1, 4, 1e6])
+
+
+def test_interrupt_inside_numba_is_exit_130(monkeypatch, capsys):
+    """Ctrl-C during a Numba call arrives as SystemError caused by KeyboardInterrupt."""
+    from bonkl_fast.commands import kl
+
+    def interrupted(*args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise SystemError("CPUDispatcher returned a result with an exception set") from exc
+
+    monkeypatch.setattr(kl, "compute", interrupted)
+    assert cli.main(["kl", "--probs", "1", "--rewards", "0"]) == 130
+    assert capsys.readouterr().err == "bonkl: interrupted\n"
+
+    def other(*args, **kwargs):
+        raise SystemError("a real bug")
+
+    monkeypatch.setattr(kl, "compute", other)
+    with pytest.raises(SystemError, match="a real bug"):  # bugs keep their traceback
+        cli.main(["kl", "--probs", "1", "--rewards", "0"])

@@ -84,8 +84,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bonkl {args.command}: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("bonkl: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
+    except SystemError as exc:  # Ctrl-C inside a Numba call surfaces as SystemError
+        if not _caused_by_interrupt(exc):
+            raise
+        return _interrupted()
+
+
+def _interrupted() -> int:
+    print("bonkl: interrupted", file=sys.stderr)
+    return 130
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 if __name__ == "__main__":
