@@ -275,8 +275,11 @@ def reproduce_figures(size: int = 200_000, seed: int = 2026, data=None) -> dict:
 
     Examples
     --------
-    >>> figs = reproduce_figures(size=1000)  # doctest: +SKIP
-    >>> figs["fig4_frontier.png"].savefig("frontier.png")  # doctest: +SKIP
+    >>> figs = reproduce_figures(size=1000)
+    >>> list(figs)[3], type(figs["fig4_frontier.png"]).__name__
+    ('fig4_frontier.png', 'Figure')
+    >>> import io
+    >>> figs["fig4_frontier.png"].savefig(io.BytesIO(), format="png")  # or a file name
     """
     data = suite.panels(size, seed) if data is None else data
     colour_of = {ref.name: colour(i) for i, ref in enumerate(data.references)}
