@@ -108,15 +108,20 @@ def _as_beta(beta) -> float:
     return value
 
 
-def _tilt_pmf(probs, rewards, beta, kind, normalize, assume_sorted):
-    b = _as_beta(beta)
-    levels = prepare_levels(  # the reward tilt uses the reward values, not only their order
+def _tilt_levels(probs, rewards, kind, normalize, assume_sorted):
+    """The reference's levels; the reward tilt uses the reward values, not only their order."""
+    return prepare_levels(
         probs,
         rewards,
         normalize=normalize,
         assume_sorted=assume_sorted,
         order_only=kind != "reward",
     )
+
+
+def _tilt_pmf(probs, rewards, beta, kind, normalize, assume_sorted):
+    b = _as_beta(beta)
+    levels = _tilt_levels(probs, rewards, kind, normalize, assume_sorted)
     tilt = _Tilt.build(levels, kind)
     return _expand(levels, tilt.level_mass(b))
 
@@ -245,13 +250,7 @@ def tilt_for_kl(
     """
     kind = _as_kind(kind)
     target = _as_scalar(kl, "kl")
-    levels = prepare_levels(  # the reward tilt uses the reward values, not only their order
-        probs,
-        rewards,
-        normalize=normalize,
-        assume_sorted=assume_sorted,
-        order_only=kind != "reward",
-    )
+    levels = _tilt_levels(probs, rewards, kind, normalize, assume_sorted)
     saturation = levels.saturation
     if target < 0:
         raise ValueError(f"kl must be >= 0, got {target:g}")
