@@ -206,10 +206,9 @@ def test_read_only_install_compiles_without_cache_and_warns_once(tmp_path):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         import bonkl_fast as bk
-        kl = bk.kl_exact([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], 4)
-        draws = bk.sample_best_of_n([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], 4, 1000, rng=0)
+        kl = bk.kl_exact([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], [4, 1000])
     print(bk.__file__)
-    print(repr(kl), draws.sum())
+    print(repr(kl.tolist()))
     print(sum("no writable cache" in str(w.message) for w in caught), len(caught))
     """
     try:
@@ -227,9 +226,7 @@ def test_read_only_install_compiles_without_cache_and_warns_once(tmp_path):
     assert result.returncode == 0, result.stderr[-3000:]
     where, values, counts = result.stdout.splitlines()
     assert where.startswith(str(site))
-    expected_kl = bk.kl_exact([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], 4)
-    expected_sum = bk.sample_best_of_n([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], 4, 1000, rng=0).sum()
-    assert values == f"{expected_kl!r} {expected_sum}"
+    assert values == repr(bk.kl_exact([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], [4, 1000]).tolist())
     assert counts == "1 1"  # one warning, about the cache, and nothing else
     assert result.stderr.count("bonkl_fast: compiling kernels") == 1
 
@@ -238,8 +235,7 @@ def test_cold_cache_prints_one_line_warm_cache_none(tmp_path):
     """Issue 9: one stderr line before compiling on a cold cache, none on a warm one."""
     code = """
     import bonkl_fast as bk
-    bk.kl_exact([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], [4, 1000])
-    bk.simulate_best_of_n([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], 4, 1000, rng=0)
+    bk.kl_exact([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], [4, 1000])  # several kernels compile
     """
     env = {"NUMBA_CACHE_DIR": str(tmp_path / "cache")}
     cold = run_python(code, env)
