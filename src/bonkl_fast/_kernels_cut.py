@@ -52,8 +52,10 @@ def log_cut(n, lower):
     """
     if not lower > 0.0 or n <= 1.0:
         return -math.inf
-    target = math.log(min(lower, 0.5)) + LOG_MARGIN
-    high = min(0.0, (-1.0 - math.log(n)) / (n - 1.0))  # r = n F^(n-1) <= 1/e
+    # 1e-6 below, against the rounding of _log_bound (~1e-13 absolute)
+    target = math.log(min(lower, 0.5)) + LOG_MARGIN - 1e-6
+    # r = n F^(n-1) <= 1/e, with a relative margin against the rounding of high
+    high = min(0.0, (-1.0 - math.log(n)) / (n - 1.0) * (1.0 + 2.0**-40))
     if high == -math.inf:
         return -math.inf
     if _log_bound(n, high) <= target:
