@@ -57,6 +57,7 @@ __all__ = ["jit", "jit_parallel", "prange", "ParallelKernel", "serial_kernels"]
 
 _state = {"cache_ok": True, "noticed": False, "layer": None, "forked_after_omp": False}
 _slot = threading.Lock()  # held by the thread running a workqueue launch
+_twin_lock = threading.RLock()  # building a twin builds its callees' twins
 _local = threading.local()
 
 
@@ -124,19 +125,23 @@ class ParallelKernel:
     @property
     def serial(self):
         if self._serial is None:
-            func = self.py_func
-            names = func.__code__.co_names
-            scope = dict(func.__globals__)
-            for name in names:
-                if isinstance(scope.get(name), ParallelKernel):
-                    scope[name] = scope[name].serial
-            twin = types.FunctionType(
-                func.__code__, scope, func.__name__, func.__defaults__, func.__closure__
-            )
-            twin.__qualname__ = func.__qualname__ + "_serial"  # its own cache index
-            twin.__module__, twin.__doc__ = func.__module__, func.__doc__
-            self._serial = _compile(twin, self._options)
+            with _twin_lock:  # threads falling back at once build one twin
+                if self._serial is None:
+                    self._serial = self._build_serial()
         return self._serial
+
+    def _build_serial(self):
+        func = self.py_func
+        scope = dict(func.__globals__)
+        for name in func.__code__.co_names:
+            if isinstance(scope.get(name), ParallelKernel):
+                scope[name] = scope[name].serial
+        twin = types.FunctionType(
+            func.__code__, scope, func.__name__, func.__defaults__, func.__closure__
+        )
+        twin.__qualname__ = func.__qualname__ + "_serial"  # its own cache index
+        twin.__module__, twin.__doc__ = func.__module__, func.__doc__
+        return _compile(twin, self._options)
 
     def __call__(self, *args):
         if getattr(_local, "serial", False) or not _parallel_safe():
@@ -172,8 +177,9 @@ def _parallel_safe() -> bool:
 
 
 def _after_fork_in_child() -> None:
-    global _slot
+    global _slot, _twin_lock
     _slot = threading.Lock()  # a lock held by another thread at fork time stays held
+    _twin_lock = threading.RLock()
     try:
         layer = numba.threading_layer()
     except ValueError:  # never started in the parent: the child starts its own
