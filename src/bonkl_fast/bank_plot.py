@@ -57,7 +57,7 @@ def _curve(ax, x, y, sem, ns, *, label, color, style="-", labels=True, changed=N
         )
     if changed is not None and (changed & keep).any():
         hollow = changed & keep
-        ax.plot(x[hollow], y[hollow], "o", mfc="white", mec=color, markersize=5)
+        ax.plot(x[hollow], y[hollow], "o", mfc="white", mec=color, markersize=5, zorder=4)
     if labels:
         for i in np.flatnonzero(keep & _label_points(ns)):
             ax.annotate(
@@ -118,7 +118,9 @@ def bank_figure(curves: BankCurves, evaluation: str | None = None, *, title: str
     estimated = curves.mean_kl_estimate is not None
     x = curves.mean_kl_estimate if estimated else curves.mean_kl_plugin
     x_name = "KL estimate from log-probs" if estimated else "exact KL of resampling the bank"
-    changed = curves.population_changes()
+    total = curves.n_samples.shape[0]
+    changed = (curves.groups_counted < total) & (curves.groups_counted > 0)
+    changed_win = (curves.groups_counted_win_rate < total) & (curves.groups_counted_win_rate > 0)
     colors = ["C0", "C3", "C2", "C4", "C1", "C5"]
     series = [
         (
@@ -168,7 +170,7 @@ def bank_figure(curves: BankCurves, evaluation: str | None = None, *, title: str
             color=color,
             style=style,
             labels=not proxy,
-            changed=changed,
+            changed=changed_win,
         )
     win_ax.axhline(0.5, color="0.7", lw=0.8)
     score_ax.set_ylabel("expected score of best-of-n")
@@ -180,8 +182,8 @@ def bank_figure(curves: BankCurves, evaluation: str | None = None, *, title: str
     notes = ["bands: mean ± 1.96 s.e. across prompts"]
     if curves.all_samples_distinct():
         notes.append(DISTINCT_NOTE)
-    if changed.any():
-        notes.append("hollow points: fewer prompts averaged (their N < n)")
+    if changed.any() or changed_win.any():
+        notes.append("hollow points: fewer prompts averaged (N < n left out; win rate: N <= n)")
     if (curves.groups_counted_win_rate == 0).any():
         notes.append("no win rate at n = N: it needs a held-out reference sample")
     score_ax.text(
