@@ -344,3 +344,14 @@ def test_default_ns_is_near_linear_and_documented():
     assert bank_curves(np.arange(100.0)).ns.tolist() == default_ns(100).tolist()
     every = bank_curves(np.arange(100.0), np.arange(1, 101))
     assert every.ns.shape == (100,)
+
+
+def test_csv_header_quotes_score_names_with_commas():
+    import csv
+    import io
+
+    curves = bank_curves([0.0, 1.0, 2.0], [1, 2], evaluate={"gold, v2": [2.0, 1.0, 0.0]})
+    rows = list(csv.reader(io.StringIO(curves.to_csv())))
+    header = rows[0]
+    assert "evaluated[gold, v2]" in header and all(len(row) == len(header) for row in rows)
+    assert float(rows[2][header.index("evaluated[gold, v2]")]) == pytest.approx(1 / 3)  # n = 2

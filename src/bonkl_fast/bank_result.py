@@ -3,6 +3,7 @@ standard errors, confidence intervals and tables (MATH §7, §11)."""
 
 from __future__ import annotations
 
+import csv
 import io
 import math
 from dataclasses import dataclass, field
@@ -248,9 +249,10 @@ class BankCurves:
         """The averaged curves and their sems as CSV (full precision, ``nan`` for undefined)."""
         columns = self.table(sem=True)
         out = io.StringIO()
-        out.write(",".join(columns) + "\n")
+        writer = csv.writer(out, lineterminator="\n")  # quotes score names holding commas
+        writer.writerow(columns)
         for i in range(self.ns.shape[0]):
-            out.write(",".join(_format(col[i], exact=True) for col in columns.values()) + "\n")
+            writer.writerow(_format(col[i], exact=True) for col in columns.values())
         return out.getvalue()
 
     def to_markdown(self) -> str:
