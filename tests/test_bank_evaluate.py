@@ -355,3 +355,16 @@ def test_csv_header_quotes_score_names_with_commas():
     header = rows[0]
     assert "evaluated[gold, v2]" in header and all(len(row) == len(header) for row in rows)
     assert float(rows[2][header.index("evaluated[gold, v2]")]) == pytest.approx(1 / 3)  # n = 2
+
+
+def test_tables_say_when_all_samples_are_distinct():
+    rng = np.random.default_rng(9)
+    rewards = rng.normal(size=400)
+    groups = np.repeat(np.arange(20), 20)
+    long_answers = bank_curves(rewards, groups=groups, logprobs=-rng.normal(300, 30, 400))
+    np.testing.assert_allclose(long_answers.mean_kl_estimate, long_answers.kl_bound, rtol=1e-12)
+    assert "all samples distinct: log n - (n-1)/n is exact here" in long_answers.to_markdown()
+    short_answers = bank_curves(rewards, groups=groups, logprobs=-rng.exponential(1.0, 400))
+    assert not short_answers.all_samples_distinct()
+    assert "all samples distinct" not in short_answers.to_markdown()
+    assert not bank_curves(rewards, groups=groups).all_samples_distinct()  # no log-probs
