@@ -178,6 +178,12 @@ TOP_BOUNDARY_CASES = [
     ([1e-7, 1 - 1e-7], [0.0, 1.0], 3.0),
     ([1e-12, 1 - 1e-12], [0.0, 1.0], 1.5),
     ([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], 1e17),
+    # found by the property tests below: alpha 1e-284 far below its level's mass (was
+    # lost to 1 - rejected); subnormal tilt KL and variance (Newton crawled); the mass
+    # below the boundary level, 1.7e-29, lost to F_b - q_b (alpha came out 8.6e-17)
+    ([1.0, 2e-300], [0.0, 1.0], 7.660866251089466e283),
+    ([1.0, 1e-300], [0.0, 1.0], 4.189218177026946e283),
+    ([3.97604724e-47, 1.0, 1.66814889e-29], [2.0, 1.0, 0.0], 2.0),
 ]
 
 
@@ -187,7 +193,7 @@ def test_frontier_when_the_boundary_level_rounds_to_the_top(p, r, n):
     whole mass was then rejected (log 0 in the rewind-and-repeat KL)."""
     f = frontier(p, r, [n])
     sat = f.kl_saturation
-    with mpmath.workdps(DIGITS):
+    with mpmath.workdps(DIGITS + int(math.log10(n))):
         _, (kl, win, _) = _mp_bon(p, r, mpmath.mpf(n))
         assert _close(f.bon_kl[0], kl, rel=1e-12)
         assert _rewind_brackets(p, r, f.rr_alpha[0], kl, rel=1e-12)

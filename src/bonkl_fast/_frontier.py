@@ -35,7 +35,7 @@ def _rewind_kl(levels: Levels, b: int, rejected_in_level: float, accepted: float
     the two parts of the level.
     """
     q_b, s_b = float(levels.mass[b]), float(levels.tail[b])
-    below = float(levels.cum[b]) - q_b
+    below = _mass_below(levels, b)
     rejected = below + rejected_in_level
     log_alpha = math.log1p(-rejected) if rejected < 0.5 else math.log(s_b + accepted)
     if accepted <= 0.0:
@@ -47,6 +47,11 @@ def _rewind_kl(levels: Levels, b: int, rejected_in_level: float, accepted: float
             log_t = math.log(accepted) - math.log(q_b)  # (accepted / q_b can underflow)
         level = excess(log_t - log_alpha)
     return s_b * excess(-log_alpha) + q_b * level + below
+
+
+def _mass_below(levels: Levels, b: int) -> float:
+    """G_b, the mass of the levels below b (a forward sum: F_b - q_b loses it when tiny)."""
+    return float(levels.cum[b - 1]) if b > 0 else 0.0
 
 
 def _rewind_summary(levels: Levels, alphas: np.ndarray, suffix: dict, reward: np.ndarray):
@@ -124,7 +129,7 @@ def _rewind_alpha_for_kl(levels: Levels, kl: float, boundary_kls: np.ndarray) ->
     root = brentq(part, *_bracket_small_root(part, half), xtol=1e-300, rtol=4 * _EPS, maxiter=400)
     if part is excess_kl_accepting:
         return s_b + root
-    rejected = float(levels.cum[b]) - q_b + root  # all rejected mass: accurate near alpha = 1
+    rejected = _mass_below(levels, b) + root  # all rejected mass: accurate near alpha = 1
     return 1.0 - rejected if rejected < 0.5 else s_b + (q_b - root)
 
 
