@@ -22,6 +22,9 @@ from ._kernels_cut import cuts_for, partition_kl
 from ._kernels_exact import log_cdf
 from ._kernels_kl import CHUNK, SCATTER, chunk_levels, chunk_terms, dropped_for_all, finish
 
+# chunks summed per round from the top before the cut is tested (fixed: deterministic)
+TOP_DOWN_BATCH = 8
+
 
 @jit
 def chunk_bounds(rewards_sorted, chunks):
@@ -96,17 +99,56 @@ def drop_chunk(ns, mass, mass_comp, cum_low, cum_high, out):
 
 
 @jit_parallel
-def kl_win_chunks(rewards_sorted, probs_sorted, ns, bounds, below, below_comp):
-    """Preconditions: as kl_win_above; bounds from chunk_bounds.
+def masses_from_top(probs_sorted, bounds, ns):
+    """Preconditions: as kl_win_above with nothing below. Compensated chunk masses, summed
+    from the top in rounds of TOP_DOWN_BATCH chunks until a boundary with F >= 1/2 lies
+    below the cut of every n (MATH §10; the boundaries above it bound the KL from below).
 
-    Per-chunk (KL, W) partial sums (chunks, 4, m), and the (KL, W) offsets of the
-    mass below the first outcome, which is dropped for every n.
+    Returns ``(masses, first, S, S_comp)``: chunks below ``first`` were not read (their
+    mass is ``1 - S``, S the compensated mass from ``first`` up, accurate as ``S <= 1/2``).
     """
     chunks = bounds.shape[0] - 1
-    masses = np.empty((chunks, 2))
-    for chunk in prange(chunks):
-        total, comp, _ = lanes_sum(probs_sorted, bounds[chunk], bounds[chunk + 1])
-        masses[chunk, 0], masses[chunk, 1] = total, comp
+    masses = np.zeros((chunks, 2))
+    lower = np.zeros(ns.shape[0])
+    tail, tail_comp = 0.0, 0.0
+    first = chunks
+    while first > 0:
+        lo = max(0, first - TOP_DOWN_BATCH)
+        for chunk in prange(lo, first):
+            total, comp, _ = lanes_sum(probs_sorted, bounds[chunk], bounds[chunk + 1])
+            masses[chunk, 0], masses[chunk, 1] = total, comp
+        for chunk in range(first - 1, lo - 1, -1):
+            tail, tail_comp = neumaier_pair(tail, tail_comp, masses[chunk, 0], masses[chunk, 1])
+            above = tail + tail_comp
+            if chunk > 0 and above <= 0.5:  # the boundary under this chunk
+                for j in range(ns.shape[0]):
+                    lower[j] = max(lower[j], partition_kl(math.log1p(-above), above, ns[j]))
+        first = lo
+        above = tail + tail_comp
+        if first == 0 or above > 0.5:
+            continue
+        if dropped_for_all(math.log1p(-above), ns, cuts_for(ns, lower)):
+            break
+    return masses, first, tail, tail_comp
+
+
+@jit
+def one_minus(tail, tail_comp):
+    """The compensated pair ``1 - (tail + tail_comp)`` (TwoSum of 1 and -tail)."""
+    total = 1.0 - tail
+    back = total - 1.0
+    comp = (1.0 - (total - back)) + (-tail - back)
+    return total, comp - tail_comp
+
+
+@jit_parallel
+def kl_win_chunks(rewards_sorted, probs_sorted, ns, bounds, masses, below, below_comp):
+    """Preconditions: as kl_win_above; bounds from chunk_bounds, masses their compensated
+    sums, (below, below_comp) the mass under the first chunk, dropped for every n.
+
+    Per-chunk (KL, W) partial sums (chunks + 1, 4, m), the last row for the mass below.
+    """
+    chunks = bounds.shape[0] - 1
     under, over = chunk_offsets(masses, below, below_comp)
     log_cuts = cuts_for(ns, lower_bounds(masses, under, over, ns))
     parts = np.zeros((chunks + 1, 4, ns.shape[0]))
@@ -165,7 +207,19 @@ def kl_win_above(rewards_sorted, probs_sorted, ns, below, below_comp):
     MATH §10), below + sum(probs) = 1. (KL, W) per n, chunks in parallel."""
     chunks = max(1, (rewards_sorted.shape[0] + CHUNK - 1) // CHUNK)
     bounds = chunk_bounds(rewards_sorted, chunks)
-    parts = kl_win_chunks(rewards_sorted, probs_sorted, ns, bounds, below, below_comp)
+    if below > 0.0:  # after selection: the outcomes given are few, sum them all
+        masses = np.empty((chunks, 2))
+        for chunk in range(chunks):
+            total, comp, _ = lanes_sum(probs_sorted, bounds[chunk], bounds[chunk + 1])
+            masses[chunk, 0], masses[chunk, 1] = total, comp
+        first = 0
+    else:
+        masses, first, above, above_comp = masses_from_top(probs_sorted, bounds, ns)
+        if first > 0:
+            below, below_comp = one_minus(above, above_comp)
+    parts = kl_win_chunks(
+        rewards_sorted, probs_sorted, ns, bounds[first:], masses[first:], below, below_comp
+    )
     return finish(merge_parts(parts), ns)
 
 
