@@ -5,16 +5,21 @@ best-of-n from its reference; for discrete references (few likely answers,
 ties in the reward) the true value is far lower. This package computes the
 exact quantities, fast, and the tools around them:
 
-* exact core (:mod:`bonkl_fast.exact`): ``bon_pmf``, ``kl_exact``, ``win_rate``,
+* one validated reference asked many questions: ``Reference``;
+* exact core (:mod:`bonkl_fast.exact`): ``bon_pmf``, ``bon_logpmf``, ``kl_exact``, ``win_rate``,
   ``kl_bound``, ``win_rate_bound``, ``kl_estimate``, ``kl_estimate_expected``,
   ``kl_saturation``, ``kl_divergence``, ``win_rate_vs_reference``;
 * Monte Carlo (:mod:`bonkl_fast.sampling`, :mod:`bonkl_fast.simulation`):
   ``sample_best_of_n``, ``simulate_best_of_n``;
 * banks of scored samples (:mod:`bonkl_fast.bank`, :mod:`bonkl_fast.io`,
-  :mod:`bonkl_fast.dask`): ``bank_curves``, ``read_bank``;
+  :mod:`bonkl_fast.dask`): ``bank_curves``, ``bank_weights``, ``read_bank``,
+  ``read_reference``;
 * comparison policies (:mod:`bonkl_fast.policies`): ``rewind_and_repeat``,
   ``win_rate_tilt``, ``reward_tilt``, ``tilt_for_kl``, ``soft_best_of_n``,
-  ``frontier``.
+  ``frontier``;
+* inside your own code: :mod:`bonkl_fast.kernels` (callable from ``numba.njit``
+  functions) and :mod:`bonkl_fast.testing` (hypothesis strategies and slow
+  reference implementations for property tests).
 
 Importing the package is cheap: each name is imported from its module on
 first use (PEP 562), so ``import bonkl_fast`` loads neither Numba nor a kernel.
@@ -30,6 +35,8 @@ __version__ = "0.1.0"
 # public name -> module that defines it
 _EXPORTS = {
     # exact core
+    "Reference": "reference",
+    "bon_logpmf": "exact",
     "bon_pmf": "exact",
     "kl_bound": "exact",
     "kl_divergence": "exact",
@@ -47,7 +54,9 @@ _EXPORTS = {
     # banks of scored samples
     "BankCurves": "bank",
     "bank_curves": "bank",
+    "bank_weights": "bank",
     "read_bank": "io",
+    "read_reference": "io",
     # comparison policies
     "Frontier": "policies",
     "frontier": "policies",
