@@ -304,7 +304,7 @@ def test_simulation_exact_values_come_from_the_core():
 
 def test_per_outcome_estimates_match_the_public_estimator():
     """The values the simulation averages: kl_estimate(pi(y), n) per outcome (0 where pi = 0)."""
-    from bonkl_fast import _kernels_sampling as ks
+    from bonkl_fast import _kernels_sampler_tables as tables
     from bonkl_fast._levels import prepare_levels
     from bonkl_fast.exact import kl_estimate
 
@@ -312,7 +312,7 @@ def test_per_outcome_estimates_match_the_public_estimator():
     rewards = np.array([3.0, 1.0, 2.0, 2.0, 0.0])  # 0.6 tied with 0.05 and a zero mass
     levels = prepare_levels(probs, rewards)
     for n in (1, 2, 7, 10**6):
-        got = ks.outcome_estimates(
+        got = tables.outcome_estimates(
             levels.probs_sorted, levels.start, levels.stop, levels.cum, levels.tail, float(n)
         )
         got = levels.to_original(got)
@@ -407,13 +407,14 @@ def test_check_random_state_and_seeds():
 
 
 def test_guided_tail_search_matches_searchsorted():
+    from bonkl_fast import _kernels_sampler_tables as tables
     from bonkl_fast import _kernels_sampling as ks
 
     rng = np.random.default_rng(14)
     tails = np.concatenate([np.sort(rng.random(100_000))[::-1], [0.0]])
     tails[10:20] = tails[10]  # runs of equal thresholds
     for buckets in (1, 2**10, 2**17):  # fewer and more buckets than levels
-        guide = ks.build_guide(tails, buckets)
+        guide = tables.build_guide(tails, buckets)
         us = np.concatenate([rng.random(2000), tails[::997], [0.0, 1.0 - 2.0**-53]])
         expected = np.searchsorted(-tails, -us, side="left")  # lowest l with tails[l] <= u
         got = np.array([ks.tail_search(tails, guide, u) for u in us])

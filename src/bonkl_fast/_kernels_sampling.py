@@ -9,7 +9,8 @@ bits: ``u = k * 2**-53`` with ``k`` uniform on ``0 .. 2**53 - 1``.
 
 The sampler arrays travel as one :class:`SamplerArrays` named tuple, in the
 sorted-by-reward order of :class:`bonkl_fast._levels.Levels`; fields a
-kernel call does not use may be empty arrays.
+kernel call does not use may be empty arrays. They are built by
+:mod:`bonkl_fast._kernels_sampler_tables`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from collections import namedtuple
 
 import numpy as np
 
-from . import _kernels_exact as kex
 from ._jit import jit, jit_parallel, prange
 
 SamplerArrays = namedtuple(
@@ -61,58 +61,6 @@ def next_uniform(state):
 
 
 @jit
-def best_of_n_tails(cum, tail, n):
-    """Preconditions: levels' F = cum and S = tail = 1 - F accurate, n >= 1. 1 - F**n per level.
-
-    ``-expm1(n * log F)`` with ``log F = log1p(-S)`` where F > 1/2: full relative
-    precision of the best-of-n tail at any n (MATH §6); exactly 0 at the top level.
-    """
-    out = np.empty(cum.shape[0])
-    for level in range(cum.shape[0]):
-        out[level] = -math.expm1(n * kex.log_cdf(cum[level], tail[level]))
-    return out
-
-
-@jit
-def level_log_ratios(mass, cum, tail, n):
-    """Preconditions: levels as in _kernels_exact, n >= 1. log(w / q) per level (MATH §2).
-
-    ``log w = n log F + log1mexp(n log(G/F))`` and ``log q`` from the accurate
-    sums, the same terms the exact KL kernel sums, so the Monte Carlo mean
-    and the exact KL differ only by sampling noise.
-    """
-    out = np.empty(mass.shape[0])
-    below = 0.0
-    log_g = -math.inf
-    for level in range(mass.shape[0]):
-        log_f = kex.log_cdf(cum[level], tail[level])
-        c = kex.log_ratio(log_f, log_g, mass[level], cum[level]) if level > 0 else -math.inf
-        log_q = kex.log_mass(mass[level], below, tail[level])
-        out[level] = n * log_f + kex.log1mexp(n * c) - log_q
-        below = cum[level]
-        log_g = log_f
-    return out
-
-
-@jit
-def build_guide(tails, buckets):
-    """Preconditions: tails non-increasing, tails[-1] = 0, buckets a power of 2.
-
-    ``guide[b]`` = lowest level with ``tails <= b / buckets``, b = 0..buckets
-    (Chen & Asau's guide table): a draw u in bucket b lies in levels
-    ``guide[b+1] .. guide[b]``.
-    """
-    guide = np.empty(buckets + 1, dtype=np.int64)
-    level = tails.shape[0] - 1
-    for b in range(buckets + 1):
-        x = b / buckets
-        while level > 0 and tails[level - 1] <= x:
-            level -= 1
-        guide[b] = level
-    return guide
-
-
-@jit
 def tail_search(tails, guide, u):
     """Preconditions: tails, guide as in build_guide, 0 <= u < 1. Lowest level with tails <= u.
 
@@ -151,67 +99,6 @@ def search_cumulative(cum, probs, lo, hi, u):
     while probs[i] == 0.0:
         i -= 1
     return i
-
-
-@jit
-def level_cumsums(probs_sorted, start, stop):
-    """Preconditions: start/stop level ranges into probs_sorted. Inclusive sums within levels."""
-    out = np.zeros(probs_sorted.shape[0])
-    for level in range(start.shape[0]):
-        total = 0.0
-        for i in range(start[level], stop[level]):
-            total += probs_sorted[i]
-            out[i] = total
-    return out
-
-
-@jit
-def single_outcomes(probs_sorted, start, stop):
-    """Preconditions: start/stop level ranges into probs_sorted.
-
-    Per level: sorted index of its only outcome of positive probability, -1 if several.
-    """
-    out = np.full(start.shape[0], -1, dtype=np.int64)
-    for level in range(start.shape[0]):
-        count = 0
-        for i in range(start[level], stop[level]):
-            if probs_sorted[i] > 0.0:
-                count += 1
-                out[level] = i
-        if count > 1:
-            out[level] = -1
-    return out
-
-
-@jit
-def outcome_estimates(probs_sorted, start, stop, cum, tail, n):
-    """Preconditions: levels as in Levels, n >= 1. kl_estimate(pi(y), n) per sorted outcome.
-
-    0 where pi(y) = 0. As in the exact expectation, ``1 - p`` of an outcome with
-    ``p >= 1/2`` is summed from the other masses rather than rounded from ``p``.
-    """
-    out = np.zeros(probs_sorted.shape[0])
-    below = 0.0
-    for level in range(start.shape[0]):
-        lo, hi = start[level], stop[level]
-        for i in range(lo, hi):
-            p = probs_sorted[i]
-            if p >= 0.5:
-                left = kex.run_mass(probs_sorted, lo, i) if i > lo else 0.0
-                right = kex.run_mass(probs_sorted, i + 1, hi) if i + 1 < hi else 0.0
-                out[i] = kex.kl_estimate_complement(p, below + tail[level] + left + right, n)
-            elif p > 0.0:
-                out[i] = kex.kl_estimate_scalar(p, n)
-        below = cum[level]
-    return out
-
-
-@jit
-def map_indices(pick, index_map):
-    """Preconditions: pick[l] in [-1, len(index_map)). In place: index_map[pick], -1 kept."""
-    for level in range(pick.shape[0]):
-        if pick[level] >= 0:
-            pick[level] = index_map[pick[level]]
 
 
 @jit

@@ -18,6 +18,7 @@ import numbers
 
 import numpy as np
 
+from . import _kernels_sampler_tables as tables
 from . import _kernels_sampling as ks
 from ._chunks import batches, chunk_count, chunk_len, threads_for
 from ._kernels_levels import _compensated_cumsum
@@ -83,19 +84,19 @@ def _sampler_arrays(levels: Levels, n: int, direct: bool, simulate: bool) -> ks.
     buckets = _guide_buckets(levels.mass.shape[0])
     if direct:
         outcome_tail = _compensated_cumsum(probs, True)  # mass strictly above each outcome
-        guide = ks.build_guide(outcome_tail, _guide_buckets(probs.shape[0]))
+        guide = tables.build_guide(outcome_tail, _guide_buckets(probs.shape[0]))
         arrays.update(outcome_tail=outcome_tail, outcome_guide=guide)
         arrays["rewards"] = levels.rewards if order is None else levels.rewards[order]
     else:
-        bon_tail = ks.best_of_n_tails(levels.cum, levels.tail, float(n))
-        pick = ks.single_outcomes(probs, levels.start, levels.stop)
+        bon_tail = tables.best_of_n_tails(levels.cum, levels.tail, float(n))
+        pick = tables.single_outcomes(probs, levels.start, levels.stop)
         if (pick < 0).any():  # some level holds several outcomes of positive probability
-            arrays["within_cum"] = ks.level_cumsums(probs, levels.start, levels.stop)
+            arrays["within_cum"] = tables.level_cumsums(probs, levels.start, levels.stop)
         if not simulate:
-            ks.map_indices(pick, arrays["index_map"])
-        arrays.update(bon_tail=bon_tail, bon_guide=ks.build_guide(bon_tail, buckets), pick=pick)
+            tables.map_indices(pick, arrays["index_map"])
+        arrays.update(bon_tail=bon_tail, bon_guide=tables.build_guide(bon_tail, buckets), pick=pick)
     if simulate:
-        arrays.update(ref_tail=levels.tail, ref_guide=ks.build_guide(levels.tail, buckets))
+        arrays.update(ref_tail=levels.tail, ref_guide=tables.build_guide(levels.tail, buckets))
     return ks.SamplerArrays(**arrays)
 
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from . import _kernels_exact as kex
+from . import _kernels_sampler_tables as tables
 from . import _kernels_sampling as ks
 from . import exact as _exact
 from ._chunks import batches, threads_for
@@ -162,10 +163,10 @@ def simulate_best_of_n(
     if total < 2:
         raise ValueError(f"size must give at least 2 draws for a standard error, got {size!r}")
     exact = _exact_values(levels, n)
-    level_kl = ks.level_log_ratios(levels.mass, levels.cum, levels.tail, float(n))
+    level_kl = tables.level_log_ratios(levels.mass, levels.cum, levels.tail, float(n))
     if n == 1:
         level_kl[:] = 0.0
-    estimate = ks.outcome_estimates(
+    estimate = tables.outcome_estimates(
         levels.probs_sorted, levels.start, levels.stop, levels.cum, levels.tail, float(n)
     )
     arrays = _sampler_arrays(levels, n, direct, True)
