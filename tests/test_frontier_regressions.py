@@ -58,3 +58,13 @@ def test_frontier_is_the_function_after_the_policies_module_loads():
     code = "import bonkl_fast as bk; bk.reward_tilt; print(callable(bk.frontier))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_rewind_alpha_stays_a_probability_on_one_level():
+    """One reward level: its mass rounds to 1 + 2**-52 here, and rr_alpha (the top level's
+    mass when best-of-n is saturated, as it is at KL 0 here) came out above 1."""
+    p = [0.07396306519631642, 0.4835753438551581, 0.4424615909485256]
+    assert sum(p) > 1.0
+    f = bk.frontier(p, [0.0, 0.0, 0.0], [1.0, 5.0])
+    np.testing.assert_array_equal(f.rr_alpha, [1.0, 1.0])
+    np.testing.assert_array_equal(f.bon_kl, [0.0, 0.0])

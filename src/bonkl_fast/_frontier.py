@@ -216,7 +216,7 @@ def frontier(
         [
             _rewind_alpha_for_kl(levels, k, boundary_kls)
             if k < saturation * (1.0 - 1e-13)
-            else levels.p_top
+            else min(levels.p_top, 1.0)  # (one level: its mass can round above 1)
             for k in bon_kl
         ]
     )
