@@ -11,7 +11,7 @@ import pytest
 
 import bonkl_fast as bk
 from bonkl_fast import cli
-from bonkl_fast.commands import _common
+from bonkl_fast.cli import _common
 
 
 def bonkl(*args, cwd=None):
@@ -99,7 +99,7 @@ def test_integers_parsed_exactly():
     "error", [OverflowError("int too large"), ValueError("bad\nvalue"), RecursionError("deep")]
 )
 def test_library_errors_become_one_line(monkeypatch, capsys, error):
-    from bonkl_fast.commands import kl
+    from bonkl_fast.cli import kl
 
     def fail(*args, **kwargs):
         raise error
@@ -152,7 +152,7 @@ def test_parse_float_list_values():
 
 def test_interrupt_inside_numba_is_exit_130(monkeypatch, capsys):
     """Ctrl-C during a Numba call arrives as SystemError caused by KeyboardInterrupt."""
-    from bonkl_fast.commands import kl
+    from bonkl_fast.cli import kl
 
     def interrupted(*args, **kwargs):
         try:

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from bonkl_fast.commands import _output
-from bonkl_fast.commands._output import CliError, OwnedFolder, check_writable, write_text
+from bonkl_fast.cli import _output
+from bonkl_fast.cli._output import CliError, OwnedFolder, check_writable, write_text
 
 PROCESSES = 12
 
@@ -203,7 +203,7 @@ def test_folder_is_made_when_missing(tmp_path):
 WRITER = textwrap.dedent(
     """
     import sys, time
-    from bonkl_fast.commands._output import CliError, OwnedFolder, write_text
+    from bonkl_fast.cli._output import CliError, OwnedFolder, write_text
     folder, index, start = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     while time.time() < start:
         pass

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 import bonkl_fast as bk
-from bonkl_fast import reference_suite as suite
-from bonkl_fast.commands import reproduce
+from bonkl_fast.cli import reference_suite as suite
+from bonkl_fast.cli import reproduce
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

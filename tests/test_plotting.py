@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from bonkl_fast import plotting
-from bonkl_fast import reference_suite as suite
-from bonkl_fast.commands import _output
+from bonkl_fast.cli import _output, plotting
+from bonkl_fast.cli import reference_suite as suite
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +110,7 @@ NO_GLOBAL_STATE = textwrap.dedent(
     import sys
     import matplotlib
     matplotlib.use("svg")
-    from bonkl_fast import plotting
+    from bonkl_fast.cli import plotting
     figs = plotting.reproduce_figures(size=200)
     assert "matplotlib.pyplot" not in sys.modules, "figures were built through pyplot"
     plt = plotting.pyplot()

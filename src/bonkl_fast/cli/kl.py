@@ -70,7 +70,7 @@ def compute(probs, rewards, ns, *, normalize: bool = False) -> dict:
 
 
 def run(args) -> int:
-    from ..reference_suite import format_table
+    from .reference_suite import format_table
 
     probs, rewards = distribution_from_args(args)
     ns = parse_float_list(args.ns, "-n")

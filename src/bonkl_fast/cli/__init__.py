@@ -1,7 +1,19 @@
 """The ``bonkl`` command: ``bonkl reproduce``, ``bonkl kl``, ``bonkl simulate``, ``bonkl bank``.
 
-Building the parser imports no kernels (``bonkl --version`` and ``--help``
-answer at once): each subcommand imports the library inside its ``run``.
+Everything here serves the command line only; the library never imports it.
+One module per subcommand (``reproduce``, ``kl``, ``simulate``, ``bank``), each
+defining ``register(subparsers)``, which adds its parser and sets ``func`` to a
+function ``run(args) -> int``; beside them the helpers they share
+(``_common``, ``_distribution``, ``_output``), the built-in suite of
+``bonkl reproduce`` (``reference_suite``) and its figures (``plotting``).
+
+Building the parser imports no kernels (``bonkl --version`` and
+``bonkl COMMAND --help`` answer at once): a subcommand imports the library
+inside its ``run``, never at the top. Errors a user can fix are raised as
+:class:`bonkl_fast.cli._common.CliError` (or ``ValueError``/``TypeError`` from
+the library) and printed by :func:`main` as one line, exit 2. Output files go
+through :mod:`bonkl_fast.cli._output` (never lost, never written through a
+symlink, moved into place whole).
 """
 
 from __future__ import annotations
@@ -12,10 +24,10 @@ import importlib
 import re
 import sys
 
-from . import __version__
-from .commands._common import CliError
+from .. import __version__
+from ._common import CliError
 
-# subcommand modules under bonkl_fast.commands, in the order --help lists them
+# subcommand modules under bonkl_fast.cli, in the order --help lists them
 COMMANDS = ("reproduce", "kl", "simulate", "bank")
 
 # errors a user can fix: one line, exit 2 (csv.Error: a field over the size limit;
@@ -43,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--verbose", action="store_true", help="say more about what is done")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f".commands.{name}", __package__).register(sub)
+        importlib.import_module(f".{name}", __package__).register(sub)
     return parser
 
 
@@ -105,6 +117,3 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
         exc = exc.__cause__ or exc.__context__
     return False
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,7 +8,7 @@ there by leaving it as the cell's value; save it with ``fig.savefig``).
 * :func:`reproduce_figures` computes and draws all five figures;
 * :func:`figure_kl_curves`, :func:`figure_win_rate`, :func:`figure_frontier`,
   :func:`figure_monte_carlo` draw one figure from numbers computed by
-  :mod:`bonkl_fast.reference_suite`.
+  :mod:`bonkl_fast.cli.reference_suite`.
 
 Colours are fixed per reference so a reference looks the same in every figure.
 """
@@ -78,7 +78,7 @@ def _colours(curve_list, colour_of):
 def figure_kl_curves(curve_list, title: str, colour_of=None):
     """Exact KL against n with the folklore bound, and below it the estimator's excess.
 
-    ``curve_list``: :class:`bonkl_fast.reference_suite.Curves`; ``colour_of``:
+    ``curve_list``: :class:`bonkl_fast.cli.reference_suite.Curves`; ``colour_of``:
     optional function of a reference giving its colour. The lower panel shows
     ``E[estimator] - exact KL``, which would be invisible drawn over the exact curve.
     """
@@ -216,8 +216,8 @@ def _level_boundary_kls(ref, saturation: float) -> list[float]:
 def figure_monte_carlo(rows, exact, ref):
     """Simulated KL and win rate over the exact curves (top) and their z-scores (bottom).
 
-    ``rows``: :func:`bonkl_fast.reference_suite.monte_carlo_rows`; ``exact``:
-    :class:`bonkl_fast.reference_suite.Curves` of ``ref`` over a dense n grid.
+    ``rows``: :func:`bonkl_fast.cli.reference_suite.monte_carlo_rows`; ``exact``:
+    :class:`bonkl_fast.cli.reference_suite.Curves` of ``ref`` over a dense n grid.
     """
     cols = {name: np.array([row[i] for row in rows]) for i, name in enumerate(suite.MC_COLUMNS)}
     fig = _figure(10, 6.4)
@@ -271,7 +271,7 @@ def reproduce_figures(size: int = 200_000, seed: int = 2026, data=None) -> dict:
     size, seed : int
         Monte Carlo draws per n and the seed of figure 5.
     data : Panels, optional
-        Numbers from :func:`bonkl_fast.reference_suite.panels` (computed if omitted).
+        Numbers from :func:`bonkl_fast.cli.reference_suite.panels` (computed if omitted).
 
     Examples
     --------

@@ -1,7 +1,7 @@
 """The built-in references and curves that ``bonkl reproduce`` reports.
 
 Pure computations (no files, no plotting), so the CLI, the figures
-(:mod:`bonkl_fast.plotting`) and the tests all use the same numbers.
+(:mod:`bonkl_fast.cli.plotting`) and the tests all use the same numbers.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .exact import kl_and_win_rate, kl_bound, kl_estimate_expected, win_rate_bound
+from ..exact import kl_and_win_rate, kl_bound, kl_estimate_expected, win_rate_bound
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,7 @@ MC_COLUMNS = (
 
 def frontier_table(ref: Reference, ns=FRONTIER_NS):
     """:func:`bonkl_fast.frontier` of ``ref`` at ``ns`` (the table ``frontier.csv`` holds)."""
-    from .policies import frontier
+    from ..policies import frontier
 
     return frontier(ref.probs, ref.rewards, np.asarray(ns, dtype=float))
 
@@ -203,7 +203,7 @@ def monte_carlo_rows(ref: Reference, size: int, seed: int, ns=MC_NS) -> list[tup
     generator seeded with ``seed``. ``*_se`` is the sample standard error the
     simulation reports, ``*_se_exact`` the true one (:func:`exact_standard_errors`).
     """
-    from .simulation import simulate_best_of_n
+    from ..simulation import simulate_best_of_n
 
     rng = np.random.default_rng(seed)
     rows = []
@@ -226,7 +226,7 @@ def exact_standard_errors(ref: Reference, n, size: int) -> tuple[float, float]:
     over ``sqrt(size)``. (The sample standard error is unreliable where
     best-of-n rarely leaves the top level.) O(K^2): for small references.
     """
-    from .exact import bon_pmf
+    from ..exact import bon_pmf
 
     p, r = ref.probs, ref.rewards
     pmf = bon_pmf(p, r, n)

@@ -72,7 +72,7 @@ def run(args) -> int:
     if seed > MAX_SEED:
         raise CliError(f"--seed: at most 2**128 - 1, got {args.seed}")
     folder = None if args.no_figures else _check_outputs(args)
-    from .. import reference_suite as suite
+    from . import reference_suite as suite
 
     rows = suite.summary_rows(suite.default_references())
     print(suite.format_table(rows))
@@ -90,7 +90,7 @@ def run(args) -> int:
 
 def _check_outputs(args) -> OwnedFolder:
     """Refuse a missing matplotlib and files bonkl may not (or cannot) write."""
-    from ..plotting import require_matplotlib
+    from .plotting import require_matplotlib
 
     try:
         require_matplotlib()
@@ -104,8 +104,8 @@ def _check_outputs(args) -> OwnedFolder:
 
 
 def _write_all(args, folder: OwnedFolder, rows, size: int, seed: int) -> None:
-    from .. import plotting
-    from .. import reference_suite as suite
+    from . import plotting
+    from . import reference_suite as suite
 
     report = Stages(args, 4 + len(FIGURES))
     data = suite.panels(size, seed, report)
