@@ -19,11 +19,13 @@ import numpy as np
 from ._jit import jit, jit_parallel, prange
 from ._kernels_check import lanes_sum, neumaier_pair
 from ._kernels_cut import cuts_for, partition_kl
-from ._kernels_exact import log_cdf
+from ._kernels_exact import kl_bound_many, log_cdf
 from ._kernels_kl import CHUNK, SCATTER, chunk_levels, chunk_terms, dropped_for_all, finish
 
-# chunks summed per round from the top before the cut is tested (fixed: deterministic)
+# chunks summed in the first round from the top before the cut is tested, doubling
+# per round (fixed: deterministic)
 TOP_DOWN_BATCH = 8
+LOG_2 = math.log(2.0)
 
 
 @jit
@@ -101,8 +103,9 @@ def drop_chunk(ns, mass, mass_comp, cum_low, cum_high, out):
 @jit_parallel
 def masses_from_top(probs_sorted, bounds, ns):
     """Preconditions: as kl_win_above with nothing below. Compensated chunk masses, summed
-    from the top in rounds of TOP_DOWN_BATCH chunks until a boundary with F >= 1/2 lies
-    below the cut of every n (MATH §10; the boundaries above it bound the KL from below).
+    from the top in rounds (TOP_DOWN_BATCH chunks, doubling) until a boundary with
+    F >= 1/2 lies below the cut of every n (MATH §10; the boundaries above it bound the
+    KL from below); in one round when no such cut is possible.
 
     Returns ``(masses, first, S, S_comp)``: chunks below ``first`` were not read (their
     mass is ``1 - S``, S the compensated mass from ``first`` up, accurate as ``S <= 1/2``).
@@ -112,8 +115,13 @@ def masses_from_top(probs_sorted, bounds, ns):
     lower = np.zeros(ns.shape[0])
     tail, tail_comp = 0.0, 0.0
     first = chunks
+    # KL <= kl_bound(n): if even that bound puts no cut above F = 1/2, sum all at once
+    batch = (
+        TOP_DOWN_BATCH if dropped_for_all(-LOG_2, ns, cuts_for(ns, kl_bound_many(ns))) else chunks
+    )
     while first > 0:
-        lo = max(0, first - TOP_DOWN_BATCH)
+        lo = max(0, first - batch)
+        batch *= 2  # a number of rounds (parallel launches) logarithmic in the chunks
         for chunk in prange(lo, first):
             total, comp, _ = lanes_sum(probs_sorted, bounds[chunk], bounds[chunk + 1])
             masses[chunk, 0], masses[chunk, 1] = total, comp
