@@ -126,7 +126,8 @@ def _rewind_alpha_for_kl(levels: Levels, kl: float, boundary_kls: np.ndarray) ->
     # precision whether the level is mostly accepted or mostly rejected
     half = 0.5 * q_b
     part = excess_kl if excess_kl(half) >= 0.0 else excess_kl_accepting
-    root = brentq(part, *_bracket_small_root(part, half), xtol=1e-300, rtol=4 * _EPS, maxiter=400)
+    # relative tolerance only (an absolute one would stop a root of 1e-293 early)
+    root = brentq(part, *_bracket_small_root(part, half), xtol=5e-324, rtol=4 * _EPS, maxiter=400)
     if part is excess_kl_accepting:
         return s_b + root
     rejected = _mass_below(levels, b) + root  # all rejected mass: accurate near alpha = 1
