@@ -245,7 +245,7 @@ def test_tables():
     curves = bank_curves([0.0, 1, 2], logprobs=[-1.0, -1, -1])
     csv = curves.to_csv().splitlines()
     assert csv[0] == (
-        "n,groups,groups_win_rate,kl_bound,kl_estimate,kl_estimate_sem,kl_plugin,kl_plugin_sem,"
+        "n,groups_counted,groups_counted_win_rate,kl_bound,kl_estimate,kl_estimate_sem,kl_plugin,kl_plugin_sem,"
         "expected_reward,expected_reward_sem,win_rate,win_rate_sem"
     )
     assert csv[3].startswith("3,1,0,") and csv[3].endswith(",2.0,nan,nan,nan")  # one group: no sem

@@ -64,7 +64,7 @@ def test_table_csv_and_plot(bank_csv, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "12 groups, 108 samples, N from 9 to 9" in result.stdout
     header = (
-        "| n | groups | groups_win_rate | kl_bound | kl_estimate | kl_plugin | expected_reward "
+        "| n | groups_counted | groups_counted_win_rate | kl_bound | kl_estimate | kl_plugin | expected_reward "
         "| win_rate |"
     )
     assert header in result.stdout
@@ -110,7 +110,7 @@ def test_refuses_to_overwrite_foreign_files(bank_csv, tmp_path):
     forced = bonkl(bank_csv, "--csv", mine, "--force", "--no-logprob", "--ns", "2", cwd=tmp_path)
     assert forced.returncode == 0, forced.stderr
     header = (
-        "n,groups,groups_win_rate,kl_bound,kl_plugin,kl_plugin_sem,expected_reward,"
+        "n,groups_counted,groups_counted_win_rate,kl_bound,kl_plugin,kl_plugin_sem,expected_reward,"
         "expected_reward_sem,win_rate,win_rate_sem"
     )
     assert mine.read_text().splitlines()[0] == header

@@ -3,8 +3,6 @@ standard errors, confidence intervals and tables (MATH §7, §11)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -12,6 +10,7 @@ from statistics import NormalDist
 import numpy as np
 
 from . import _kernels_bank_rows as rows_kern
+from . import _table
 from ._kernels_exact import kl_bound_many
 from ._random import check_random_state
 
@@ -26,6 +25,7 @@ POPULATION_NOTE = (
     "* the groups averaged change with n (groups of different sizes N): a row averages only "
     "the groups with N >= n (win rate: N > n), so rows describe different sets of prompts"
 )
+_COUNTS = ("n", "groups_counted", "groups_counted_win_rate")
 DISTINCT_NOTE = "all samples distinct: log n - (n-1)/n is exact here (KL estimate = folklore bound)"
 
 
@@ -211,8 +211,8 @@ class BankCurves:
         """The averaged curves as named columns; ``sem=True`` adds a ``*_sem`` after each."""
         columns = {
             "n": self.ns,
-            "groups": self.groups_counted,
-            "groups_win_rate": self.groups_counted_win_rate,
+            "groups_counted": self.groups_counted,
+            "groups_counted_win_rate": self.groups_counted_win_rate,
             "kl_bound": self.kl_bound,
         }
         named = [
@@ -247,13 +247,55 @@ class BankCurves:
 
     def to_csv(self) -> str:
         """The averaged curves and their sems as CSV (full precision, ``nan`` for undefined)."""
+        return _table.csv_text(self.table(sem=True))
+
+    def to_pandas(self, *, per_group: bool = False):
+        """A tidy ``pandas.DataFrame``: one row per n and curve (``mean``, ``sem``,
+        ``groups_counted``), or with ``per_group=True`` one row per group, n and curve."""
         columns = self.table(sem=True)
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")  # quotes score names holding commas
-        writer.writerow(columns)
-        for i in range(self.ns.shape[0]):
-            writer.writerow(_format(col[i], exact=True) for col in columns.values())
-        return out.getvalue()
+        curves = [name for name in columns if name not in _COUNTS and not name.endswith("_sem")]
+        if per_group:
+            return _table.data_frame(self._per_group_rows())
+        m = self.ns.shape[0]
+        return _table.data_frame(
+            {
+                "n": np.tile(self.ns, len(curves)),
+                "curve": np.repeat(curves, m),
+                "mean": np.concatenate([columns[c] for c in curves]),
+                "sem": np.concatenate(
+                    [columns.get(f"{c}_sem", np.full(m, np.nan)) for c in curves]
+                ),
+                "groups_counted": np.concatenate([self._counted(c) for c in curves]),
+            }
+        )
+
+    def _counted(self, curve: str) -> np.ndarray:
+        """Groups averaged into ``curve`` per n (the win rates need N > n)."""
+        return self.groups_counted_win_rate if "win_rate" in curve else self.groups_counted
+
+    def _per_group_rows(self) -> dict:
+        named = [(n, getattr(self, n)) for n in PER_GROUP if getattr(self, n) is not None]
+        for kind in ("evaluated", "evaluated_win_rate"):
+            named += [(f"{kind}[{key}]", v) for key, v in getattr(self, kind).items()]
+        g, m = self.n_samples.shape[0], self.ns.shape[0]
+        return {
+            "group": np.tile(np.repeat(self.groups, m), len(named)),
+            "n": np.tile(self.ns, g * len(named)),
+            "curve": np.repeat([name for name, _ in named], g * m),
+            "value": np.concatenate([values.ravel() for _, values in named]),
+        }
+
+    def _repr_html_(self) -> str:
+        caption = f"best-of-n curves of {self.n_samples.shape[0]:,} groups (means over groups)"
+        return _table.html_table(self.table(), caption=caption)
+
+    def __repr__(self) -> str:
+        scores = f", evaluate={list(self.evaluated)}" if self.evaluated else ""
+        return (
+            f"BankCurves(groups={self.n_samples.shape[0]}, samples={int(self.n_samples.sum())}, "
+            f"N={int(self.n_samples.min())}..{int(self.n_samples.max())}, "
+            f"ns={self.ns.shape[0]} values from {int(self.ns[0])}{scores})"
+        )
 
     def to_markdown(self) -> str:
         """The averaged curves as a Markdown table (6 digits, +- one sem), then the notes."""
@@ -264,12 +306,12 @@ class BankCurves:
         for i in range(self.ns.shape[0]):
             cells = []
             for name in shown:
-                cell = _format(columns[name][i], exact=False)
+                cell = _table.cell(columns[name][i], digits=6)
                 error = columns.get(f"{name}_sem")
                 if error is not None and math.isfinite(error[i]):
                     noise = error[i] <= 1e-12 * max(1.0, abs(columns[name][i]))  # rounding only
                     cell += " ± 0" if noise else f" ± {error[i]:.2g}"
-                if name == "groups" and changes[i]:
+                if name == "groups_counted" and changes[i]:
                     cell += "*"
                 cells.append(cell)
             lines.append("| " + " | ".join(cells) + " |")
@@ -305,9 +347,3 @@ def _plain(value):
     if isinstance(value, (int, np.integer)):
         return int(value)
     return float(value) if math.isfinite(value) else None
-
-
-def _format(value, *, exact: bool) -> str:
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    return repr(float(value)) if exact else f"{float(value):.6g}"

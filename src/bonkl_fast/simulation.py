@@ -16,6 +16,7 @@ import numpy as np
 from . import _kernels_exact as kex
 from . import _kernels_sampler_tables as tables
 from . import _kernels_sampling as ks
+from . import _table
 from . import exact as _exact
 from ._chunks import batches, threads_for
 from ._kernels_estimate import estimate_expected_many
@@ -83,6 +84,45 @@ class SimulationResult:
         out = asdict(self)
         out["z"] = self.z_scores()
         return out
+
+    def table(self) -> dict[str, list]:
+        """One row per quantity: ``n``, ``size``, ``method``, ``quantity``, ``estimate``,
+        ``std_error``, ``exact``, ``z`` (the table of :meth:`to_csv` and :meth:`to_pandas`)."""
+        z = self.z_scores()
+        rows = [
+            (name, getattr(self, name), getattr(self, name + "_se"), getattr(self, exact), z[name])
+            for _, name, exact in self._ROWS
+        ]
+        columns: dict[str, list] = {"n": [self.n] * len(rows), "size": [self.size] * len(rows)}
+        columns["method"] = [self.method] * len(rows)
+        names = ("quantity", "estimate", "std_error", "exact", "z")
+        for key, values in zip(names, zip(*rows, strict=True), strict=True):
+            columns[key] = list(values)
+        return columns
+
+    def to_pandas(self):
+        """:meth:`table` as a tidy ``pandas.DataFrame`` (one row per quantity)."""
+        return _table.data_frame(self.table())
+
+    def to_csv(self) -> str:
+        """:meth:`table` as CSV (integers as integers, floats at full precision)."""
+        return _table.csv_text(self.table())
+
+    def to_markdown(self) -> str:
+        """:meth:`table` as a Markdown table (6 significant digits)."""
+        return _table.markdown_table(self.table())
+
+    def _repr_html_(self) -> str:
+        caption = f"best-of-n Monte Carlo, n = {self.n:,}, {self.size:,} draws"
+        return _table.html_table(self.table(), caption=caption)
+
+    def __repr__(self) -> str:
+        return (
+            f"SimulationResult(n={self.n}, size={self.size}, method={self.method!r}, "
+            f"kl={self.kl:.6g} ± {self.kl_se:.2g} (exact {self.kl_exact:.6g}), "
+            f"win_rate={self.win_rate:.6g} ± {self.win_rate_se:.2g} "
+            f"(exact {self.win_rate_exact:.6g}))"
+        )
 
     def __str__(self) -> str:
         z = self.z_scores()
