@@ -20,7 +20,14 @@ import bonkl_fast as bk
 from bonkl_fast import _levels
 from bonkl_fast._kernels_check import BLOCK, probs_summary_parallel, probs_summary_serial
 from bonkl_fast._kernels_cut import log_cut, partition_kl
-from bonkl_fast._kernels_kl import CHUNK, kl_win_serial
+from bonkl_fast._kernels_kl import (
+    CHUNK,
+    chunk_levels,
+    chunk_terms,
+    finish,
+    first_kept,
+    kl_win_serial,
+)
 from bonkl_fast._kernels_kl_parallel import kl_win_parallel
 from bonkl_fast._kernels_levels import merge_levels
 from bonkl_fast._validate import as_probs
@@ -126,12 +133,18 @@ CASES = {
 
 @pytest.mark.parametrize("name", list(CASES))
 @pytest.mark.parametrize("n", [1 + 1e-12, 2.0, 8.0, 37.5, 1e3, 1e15])
-def test_truncating_kernel_matches_mpmath(name, n):
+def test_truncating_kernels_match_mpmath(name, n):
+    """Public path (serial kernel) and the parallel kernel (several chunks), both cutting."""
     probs, rewards = CASES[name]
-    assert probs.size > CHUNK  # the parallel, truncating path
+    assert probs.size > CHUNK
+    kl_ref, win_ref = mpmath_kl(probs, rewards, n), mpmath_win_rate(probs, rewards, n)
     kl, win = kl_and_win_rate(probs, rewards, n)
-    assert relative_error(kl, mpmath_kl(probs, rewards, n)) <= TOL
-    assert relative_error(win, mpmath_win_rate(probs, rewards, n)) <= TOL
+    assert relative_error(kl, kl_ref) <= TOL
+    assert relative_error(win, win_ref) <= TOL
+    order = np.argsort(rewards, kind="stable")
+    (kl,), (win,) = kl_win_parallel(rewards[order], as_probs(probs)[order], np.array([n]))
+    assert relative_error(kl, kl_ref) <= TOL
+    assert relative_error(win, win_ref) <= TOL
 
 
 def tied_many(size, levels, seed):
@@ -178,19 +191,37 @@ def chunked_references(draw):
     return as_probs(probs), rewards  # the kernels' precondition: a sum within 4 ulp of 1
 
 
+def untruncated(rewards, probs, ns):
+    """(KL, W) with nothing dropped beyond underflow: one chunk, no cut."""
+    sums = np.zeros((4, ns.size))
+    mass, cum, tail = chunk_levels(rewards, probs, 0, rewards.size, 0.0, 0.0, 0.0, 0.0)
+    no_cut = np.full(ns.size, -np.inf)
+    chunk_terms(mass, cum, tail, 0.0, -np.inf, ns, no_cut, sums)
+    return finish(sums, ns)
+
+
+def test_untruncated_helper_really_keeps_the_levels_the_cut_drops():
+    probs, rewards = spread_reference(2000, 0)
+    order = np.argsort(rewards, kind="stable")
+    _, mass, cum, tail, *_ = merge_levels(rewards[order], probs[order])
+    ns = np.array([1e3])
+    assert first_kept(cum, tail, ns, np.array([log_cut(1e3, 1.0)]), 0) > mass.size // 2
+
+
 @given(
     chunked_references(),
     st.lists(st.one_of(st.floats(1.0, 20.0), st.floats(0, 15).map(lambda e: 10.0**e)), min_size=1),
 )
 def test_truncated_and_untruncated_sums_agree(reference, n_list):
-    """Property: the truncating parallel kernel and the serial one (nothing dropped
-    beyond underflow) differ by the proven 2^-60 of the KL plus summation rounding."""
+    """Property: the truncating kernels (parallel and serial) and the sum over every
+    level differ by the proven 2^-60 of the KL plus summation rounding."""
     probs, rewards = reference
     ns = np.unique(np.maximum(np.array(n_list), 1.0 + 2.0**-40))
-    kl_cut, win_cut = kl_win_parallel(rewards, probs, ns)
-    kl_all, win_all = kl_win_serial(rewards, probs, ns)
-    np.testing.assert_allclose(kl_cut, kl_all, rtol=1e-13, atol=1e-300)
-    np.testing.assert_allclose(win_cut, win_all, rtol=1e-15)
+    kl_all, win_all = untruncated(rewards, probs, ns)
+    for kernel in (kl_win_parallel, kl_win_serial):
+        kl_cut, win_cut = kernel(rewards, probs, ns)
+        np.testing.assert_allclose(kl_cut, kl_all, rtol=1e-13, atol=1e-300)
+        np.testing.assert_allclose(win_cut, win_all, rtol=1e-15)
 
 
 @pytest.mark.parametrize("n", [2.0, 3.0, 4.0, 5.0, 8.0])

@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from ._jit import jit
+from ._kernels_cut import cuts_for, partition_kl
 from ._kernels_exact import (
     D_SERIES,
     EXP_UNDERFLOW,
@@ -39,6 +40,8 @@ from ._kernels_exact import (
 CHUNK = 8192
 # a prime: chunk = i * SCATTER mod chunks is a permutation when chunks is not a multiple
 SCATTER = 7919
+# level boundaries at which kl_win_serial bounds the KL from below (MATH §10)
+SERIAL_BOUNDARIES = 64
 # integer n up to this get w as a sum of positive products instead of an exp (MATH §10)
 INTEGER_N_MAX = 8
 
@@ -292,14 +295,20 @@ def finish(sums, ns):
 def kl_win_serial(rewards_sorted, probs_sorted, ns):
     """Preconditions: rewards ascending, probs >= 0 summing to 1, ns ascending >= 1.
 
-    (KL, W) per n in one chunk, serially: for K <= CHUNK, where a parallel launch
+    (KL, W) per n in one chunk, serially: for small K, where a parallel launch
     costs more than it saves (and compiling the parallel kernel is not needed).
-    Nothing is truncated beyond underflow (no level boundary to bound the KL with).
+    Levels below the cut of MATH §10 get no logarithm (the KL bounded from below at
+    up to SERIAL_BOUNDARIES level boundaries).
     """
     sums = np.zeros((4, ns.shape[0]))
     mass, cum, tail = chunk_levels(
         rewards_sorted, probs_sorted, 0, rewards_sorted.shape[0], 0.0, 0.0, 0.0, 0.0
     )
-    no_cut = np.full(ns.shape[0], -math.inf)
-    chunk_terms(mass, cum, tail, 0.0, -math.inf, ns, no_cut, sums)
+    lower = np.zeros(ns.shape[0])
+    stride = max(1, mass.shape[0] // SERIAL_BOUNDARIES)
+    for k in range(stride - 1, mass.shape[0] - 1, stride):
+        log_f = log_cdf(cum[k], tail[k])
+        for j in range(ns.shape[0]):
+            lower[j] = max(lower[j], partition_kl(log_f, tail[k], ns[j]))
+    chunk_terms(mass, cum, tail, 0.0, -math.inf, ns, cuts_for(ns, lower), sums)
     return finish(sums, ns)

@@ -7,14 +7,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import _kernels_select as select
-from ._kernels_kl import CHUNK, kl_win_serial
+from ._kernels_kl import kl_win_serial
 from ._kernels_kl_parallel import kl_win_above, kl_win_parallel
 from ._kernels_levels import first_descent, merge_levels
 from ._kernels_sort import sort_pairs, stable_argsort
 from ._validate import as_probs_rewards
 
-# unsorted input this large tries selection before sorting (MATH §10) ...
-SELECT_MIN = 1 << 16
+# up to this many outcomes everything runs serially (no thread launch; on a busy
+# machine each parallel region waits for the other threads to be scheduled) ...
+SERIAL_MAX = 1 << 17
+# ... larger unsorted input tries selection before sorting (MATH §10) ...
+SELECT_MIN = SERIAL_MAX + 1
 # ... and sorts everything when the cut would keep more than this fraction
 SELECT_KEEP_MAX = 0.5
 
@@ -130,7 +133,7 @@ def kl_win(rewards, probs, ns, *, is_sorted: bool):
             return kl_win_above(*sort_pairs(kept_rewards, kept_probs), ns, below, below_comp)
     if not is_sorted:
         rewards, probs = sort_pairs(rewards, probs)
-    if rewards.shape[0] <= CHUNK:
+    if rewards.shape[0] <= SERIAL_MAX:
         return kl_win_serial(rewards, probs, ns)
     return kl_win_parallel(rewards, probs, ns)
 
