@@ -45,6 +45,7 @@ import sys
 import threading
 import types
 import warnings
+from typing import Any
 
 import numba
 from numba.core import event
@@ -55,7 +56,12 @@ prange = numba.prange
 
 __all__ = ["jit", "jit_parallel", "prange", "ParallelKernel", "serial_kernels"]
 
-_state = {"cache_ok": True, "noticed": False, "layer": None, "forked_after_omp": False}
+_state: dict[str, Any] = {
+    "cache_ok": True,
+    "noticed": False,
+    "layer": None,
+    "forked_after_omp": False,
+}
 _slot = threading.Lock()  # held by the thread running a workqueue launch
 _twin_lock = threading.RLock()  # building a twin builds its callees' twins
 _local = threading.local()

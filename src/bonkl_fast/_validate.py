@@ -255,7 +255,7 @@ def as_integer_n(n, name: str = "n") -> int:
     """Validate a scalar integer ``n >= 1`` (floats with integral values accepted)."""
     if isinstance(n, (bool, np.bool_)):
         raise TypeError(f"{name} must be an integer >= 1, got a boolean")
-    if not isinstance(n, (numbers.Real, np.ndarray)) or np.ndim(n) != 0:
+    if not isinstance(n, (numbers.Real, np.ndarray)) or np.ndim(np.asarray(n)) != 0:
         raise TypeError(f"{name} must be a single integer >= 1, got {type(n).__name__}")
     if isinstance(n, (numbers.Integral, np.integer)) and int(n) > 2**53:
         raise ValueError(f"{name} must be at most 2**53 so it is exact in float64, got {int(n)}")

@@ -238,7 +238,7 @@ class BankCurves:
     def to_dict(self) -> dict:
         """Every averaged curve and its sem as JSON-ready lists (NaN as None), with the notes."""
         columns = self.table(sem=True)
-        out = {name: [_plain(v) for v in column] for name, column in columns.items()}
+        out: dict = {name: [_plain(v) for v in column] for name, column in columns.items()}
         out["n_samples_min"] = int(self.n_samples.min())
         out["n_samples_max"] = int(self.n_samples.max())
         out["n_groups"] = int(self.n_samples.shape[0])

@@ -156,7 +156,8 @@ class Reference:
         """
         from .sampling import sample_best_of_n
 
-        drawn = sample_best_of_n(*self._sorted_input(), n, size, rng=rng, method=method)
+        probs, rewards = self._sorted_input()
+        drawn = sample_best_of_n(probs, rewards, n, size, rng=rng, method=method)
         order = self._levels.order
         return drawn if order is None else order[drawn]
 
@@ -173,7 +174,8 @@ class Reference:
         """Best-of-n and the comparison policies at ``ns``, as :func:`bonkl_fast.frontier`."""
         from .policies import frontier
 
-        return frontier(*self._sorted_input(), ns, assume_sorted=True)
+        probs, rewards = self._sorted_input()
+        return frontier(probs, rewards, ns, assume_sorted=True)
 
     def rewind_and_repeat(self, alpha) -> np.ndarray:
         """Rewind-and-repeat pmf, as :func:`bonkl_fast.rewind_and_repeat`."""
@@ -203,10 +205,11 @@ class Reference:
         """Tilt strength reaching ``kl``, as :func:`bonkl_fast.tilt_for_kl`."""
         from .policies import tilt_for_kl
 
-        return tilt_for_kl(*self._sorted_input(), kl, kind=kind, assume_sorted=True)
+        probs, rewards = self._sorted_input()
+        return tilt_for_kl(probs, rewards, kl, kind=kind, assume_sorted=True)
 
     # -- helpers --------------------------------------------------------------------------------
-    def _sorted_input(self):
+    def _sorted_input(self) -> tuple[np.ndarray, np.ndarray]:
         """Sorted probabilities and the caller's rewards (their own dtype), sorted."""
         return self._probs_sorted, self._raw_rewards_sorted
 

@@ -74,7 +74,7 @@ def _sampler_arrays(levels: Levels, n: int, direct: bool, simulate: bool) -> ks.
     Draws return the caller's indices for sampling, sorted indices for simulation.
     """
     probs, order = levels.probs_sorted, levels.order
-    arrays = dict.fromkeys(ks.SamplerArrays._fields, _NO_FLOATS)
+    arrays: dict[str, np.ndarray] = dict.fromkeys(ks.SamplerArrays._fields, _NO_FLOATS)
     arrays.update(probs=probs, level_of=levels.level_of, start=levels.start, stop=levels.stop)
     arrays.update(level_reward=levels.reward, pick=_NO_INTS, bon_guide=_NO_INTS)
     arrays.update(ref_guide=_NO_INTS, outcome_guide=_NO_INTS, index_map=_NO_INTS)
