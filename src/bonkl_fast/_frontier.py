@@ -27,17 +27,21 @@ def _rewind_kl(levels: Levels, b: int, rejected_in_level: float, accepted: float
     neither is recomputed by a cancelling subtraction).
 
     Written as ``sum_y p_y excess(log(pi_y / p_y))`` (non-negative terms, no
-    cancellation near alpha = 1): ``S_b excess(-log alpha) + q_b excess(log(t / alpha))
-    + G_b``, with ``t = accepted / q_b`` and ``G_b`` the mass below b (all rejected).
-    Where alpha > 1/2 ``log alpha`` comes from the rejected mass
-    ``1 - alpha = G_b + rejected_in_level`` (forward sums, accurate near alpha = 1),
-    elsewhere from ``alpha = S_b + accepted``; likewise ``log t`` from the smaller of
-    the two parts of the level.
+    cancellation near alpha = 1): ``(S_b excess(-log alpha) + q_b excess(log(t / alpha))
+    + G_b) / M``, with ``t = accepted / q_b``, ``G_b`` the mass below b (all rejected)
+    and the reference ``q / M``, ``M = sum q`` (1 only to a few ulp: relatively large
+    next to a KL of 1e-300). Where alpha > 1/2 ``log alpha`` comes from the rejected
+    mass, ``1 - alpha = (G_b + rejected_in_level) / M`` (forward sums, accurate near
+    alpha = 1), elsewhere from ``alpha = (S_b + accepted) / M``; likewise ``log t``
+    from the smaller of the two parts of the level.
     """
-    q_b, s_b = float(levels.mass[b]), float(levels.tail[b])
+    q_b, s_b, total = float(levels.mass[b]), float(levels.tail[b]), float(levels.cum[-1])
     below = _mass_below(levels, b)
     rejected = below + rejected_in_level
-    log_alpha = math.log1p(-rejected) if rejected < 0.5 else math.log(s_b + accepted)
+    if rejected < 0.5 * total:
+        log_alpha = math.log1p(-rejected / total)
+    else:
+        log_alpha = math.log((s_b + accepted) / total)
     if accepted <= 0.0:
         level = 1.0  # the whole level rejected: excess(-inf) = 1
     else:
@@ -46,7 +50,7 @@ def _rewind_kl(levels: Levels, b: int, rejected_in_level: float, accepted: float
         else:
             log_t = math.log(accepted) - math.log(q_b)  # (accepted / q_b can underflow)
         level = excess(log_t - log_alpha)
-    return s_b * excess(-log_alpha) + q_b * level + below
+    return (s_b * excess(-log_alpha) + q_b * level + below) / total
 
 
 def _mass_below(levels: Levels, b: int) -> float:
@@ -56,12 +60,13 @@ def _mass_below(levels: Levels, b: int) -> float:
 
 def _rewind_summary(levels: Levels, alphas: np.ndarray, suffix: dict, reward: np.ndarray):
     """KL, win rate and expected reward (in the units of ``reward``) of rewind-and-repeat
-    for each alpha (vectorized)."""
+    for each alpha (vectorized; alpha a probability under the reference q / sum q)."""
     size = levels.mass.shape[0]
-    above = np.searchsorted(levels.tail[::-1], alphas, side="left")  # levels with S < alpha
+    masses = alphas * float(levels.cum[-1])  # accepted mass
+    above = np.searchsorted(levels.tail[::-1], masses, side="left")  # levels with S < it
     b = size - above
     s_b = levels.tail[b]
-    accepted = np.minimum(alphas - s_b, levels.mass[b])  # taken from the boundary level
+    accepted = np.minimum(masses - s_b, levels.mass[b])  # taken from the boundary level
     rejected = np.maximum(levels.mass[b] - accepted, 0.0)
     kl = np.array(
         [
@@ -69,8 +74,8 @@ def _rewind_summary(levels: Levels, alphas: np.ndarray, suffix: dict, reward: np
             for k, x, a in zip(b, rejected, accepted, strict=True)
         ]
     )
-    win = (suffix["win"][b] + accepted * _win_scores(levels)[b]) / alphas
-    mean_reward = (suffix["reward"][b] + accepted * reward[b]) / alphas
+    win = (suffix["win"][b] + accepted * _win_scores(levels)[b]) / masses
+    mean_reward = (suffix["reward"][b] + accepted * reward[b]) / masses
     full = alphas >= 1.0
     kl[full] = 0.0
     win[full] = 0.5
@@ -88,15 +93,18 @@ def _suffix_sums(levels: Levels, reward: np.ndarray) -> dict:
 
 
 def _boundary_kls(levels: Levels) -> np.ndarray:
-    """``-log S_l``: the rewind-and-repeat KL at alpha = S_l (exactly the levels above l
-    accepted), from ``F_l`` where ``S_l >= 1/2``; the same rounding as
-    ``levels.saturation`` at the level below the top, inf at the top."""
+    """``-log(S_l / M)``: the rewind-and-repeat KL when exactly the levels above l are
+    accepted (as :func:`_rewind_kl`, ``M = sum q``), from ``F_l`` where ``S_l >= M/2``;
+    inf at the top."""
+    total = float(levels.cum[-1])
     with np.errstate(divide="ignore", invalid="ignore"):  # the branch not taken
-        return np.where(levels.tail >= 0.5, -np.log1p(-levels.cum), -np.log(levels.tail)) + 0.0
+        near_one = -np.log1p(-levels.cum / total)
+        return np.where(levels.tail >= 0.5 * total, near_one, np.log(total) - np.log(levels.tail))
 
 
 def _rewind_alpha_for_kl(levels: Levels, kl: float, boundary_kls: np.ndarray) -> float:
-    """alpha in [p_top, 1] whose rewind-and-repeat KL equals ``kl`` (< log 1/p_top).
+    """alpha in [p_top, 1] whose rewind-and-repeat KL equals ``kl`` (< log 1/p_top);
+    alpha, p_top: probabilities under the reference ``q / M``, ``M = sum q``.
 
     Solved for the mass rejected inside the boundary level, or the mass accepted
     from it, whichever is smaller (not for alpha), so targets down to the smallest
@@ -108,7 +116,8 @@ def _rewind_alpha_for_kl(levels: Levels, kl: float, boundary_kls: np.ndarray) ->
     # KL rises from -log S_{b-1} to -log S_b across level b: the root lies in the level b
     # with boundary_kls[b-1] <= kl < boundary_kls[b], below the top as kl < -log p_top
     b = min(int(np.searchsorted(boundary_kls, kl, side="right")), levels.mass.shape[0] - 2)
-    s_b, q_b = float(levels.tail[b]), float(levels.mass[b])
+    s_b, q_b, total = float(levels.tail[b]), float(levels.mass[b]), float(levels.cum[-1])
+    below = _mass_below(levels, b)
 
     def excess_kl(rejected_in_level):  # increasing in the rejected mass
         return _rewind_kl(levels, b, rejected_in_level, q_b - rejected_in_level) - kl
@@ -117,9 +126,9 @@ def _rewind_alpha_for_kl(levels: Levels, kl: float, boundary_kls: np.ndarray) ->
         return _rewind_kl(levels, b, q_b - accepted, accepted) - kl
 
     if excess_kl(0.0) >= 0.0:
-        return min(s_b + q_b, 1.0)
+        return 1.0 - below / total
     if _rewind_kl(levels, b, q_b, 0.0) <= kl:
-        return s_b
+        return s_b / total
     from scipy.optimize import brentq  # imported here: scipy.optimize adds 0.3 s to import time
 
     # solve for the smaller part of the level, so that the root is resolved to its own
@@ -129,9 +138,9 @@ def _rewind_alpha_for_kl(levels: Levels, kl: float, boundary_kls: np.ndarray) ->
     # relative tolerance only (an absolute one would stop a root of 1e-293 early)
     root = brentq(part, *_bracket_small_root(part, half), xtol=5e-324, rtol=4 * _EPS, maxiter=400)
     if part is excess_kl_accepting:
-        return s_b + root
-    rejected = _mass_below(levels, b) + root  # all rejected mass: accurate near alpha = 1
-    return 1.0 - rejected if rejected < 0.5 else s_b + (q_b - root)
+        return (s_b + root) / total
+    rejected = below + root  # all the rejected mass: accurate near alpha = 1
+    return 1.0 - rejected / total if rejected < 0.5 * total else (s_b + (q_b - root)) / total
 
 
 def _bracket_small_root(g, half: float) -> tuple[float, float]:
@@ -217,7 +226,7 @@ def frontier(
         [
             _rewind_alpha_for_kl(levels, k, boundary_kls)
             if k < saturation * (1.0 - 1e-13)
-            else min(levels.p_top, 1.0)  # (one level: its mass can round above 1)
+            else min(levels.p_top / float(levels.cum[-1]), 1.0)
             for k in bon_kl
         ]
     )

@@ -91,10 +91,11 @@ def rewind_and_repeat(
     if a >= 1.0:
         return levels.probs.copy()
     size = levels.mass.shape[0]
-    b = size - int(np.searchsorted(levels.tail[::-1], a, side="left"))  # boundary level
+    accepted = a * float(levels.cum[-1])  # the reference is probs / sum(probs)
+    b = size - int(np.searchsorted(levels.tail[::-1], accepted, side="left"))  # boundary
     level_mass = np.zeros(size)
-    level_mass[b + 1 :] = levels.mass[b + 1 :] / a  # levels above b: S_b < a, no overflow
-    level_mass[b] = (a - levels.tail[b]) / a
+    level_mass[b + 1 :] = levels.mass[b + 1 :] / accepted  # S_b < accepted: no overflow
+    level_mass[b] = (accepted - levels.tail[b]) / accepted
     return _expand(levels, level_mass)
 
 
