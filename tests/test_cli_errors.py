@@ -51,17 +51,37 @@ INLINE = ("--probs", "0.5,0.5", "--rewards", "0,1")
         (("reproduce", "--size", "2.5", "--no-figures"), ("--size",)),
         (("reproduce", "--seed", "-1"), ("--seed", "'-1'")),
         (("reproduce", "--seed", "x", "--no-figures"), ("--seed", "'x'")),
+        (("reproduce", "--seed", str(2**128), "--no-figures"), ("--seed", "at most 2**128 - 1")),
         (("simulate", *INLINE, "-n", "9007199254740993"), ("-n", "9007199254740993", "2**53")),
         (("simulate", *INLINE, "-n", "1e400"), ("-n",)),
         (("simulate", *INLINE, "--seed", "-1"), ("--seed", "'-1'")),
         (("simulate", *INLINE, "--seed", "1.5"), ("--seed",)),
         (("simulate", *INLINE, "-n", "4", "--size", "1e400"), ("--size",)),
+        (("simulate", *INLINE, "--size", "2e11"), ("--size", "at most 1e+11 draws per run")),
     ],
 )
 def test_mistakes_are_one_line_exit_2(tmp_path, args, fragments):
     line = assert_one_line_error(bonkl(*args, cwd=tmp_path), *fragments)
     assert "normalize=True" not in line
     assert list(tmp_path.iterdir()) == []  # reproduce refused before writing anything
+
+
+@pytest.mark.parametrize(
+    "args, hint",
+    [
+        (["reproduce", "--out", "{tmp}/out"], "(or pass --no-figures)"),
+        (["bank", "{tmp}/bank.csv", "--plot", "{tmp}/curves.png"], "--plot needs"),
+    ],
+)
+def test_missing_matplotlib_is_one_line_before_any_work(monkeypatch, capsys, tmp_path, args, hint):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib fails
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    (tmp_path / "bank.csv").write_text("prompt_id,reward\na,1\na,2\n")
+    assert cli.main([a.format(tmp=tmp_path) for a in args]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert "needs matplotlib: pip install 'bonkl_fast[plot]'" in err and hint in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bank.csv"]
 
 
 def test_negative_numbers_are_values():

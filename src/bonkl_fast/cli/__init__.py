@@ -116,4 +116,3 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return False
-

@@ -62,16 +62,39 @@ _FLOAT_MAX = int(np.finfo(np.float64).max)
 _HUGE = Decimal("1e400")  # integers beyond any float64 are not expanded digit by digit
 
 
-def parse_count(text: str, what: str, minimum: int = 1) -> int:
-    """An exact integer >= ``minimum`` written like ``16``, ``1e6`` or ``9007199254740993``."""
+def parse_count(
+    text: str, what: str, minimum: int = 1, maximum: int | None = None, limit: str = ""
+) -> int:
+    """An exact integer >= ``minimum`` written like ``16``, ``1e6`` or ``9007199254740993``.
+
+    With ``maximum``, larger values are refused too, the message saying ``at most
+    {limit}`` (``limit`` defaults to ``maximum`` written out).
+
+    >>> parse_count("1e3", "--size", 2, 10**9)
+    1000
+    >>> parse_count("2e9", "--size", 2, 10**9, "1e9 draws")
+    Traceback (most recent call last):
+    ...
+    bonkl_fast.cli._output.CliError: --size: at most 1e9 draws, got '2e9'
+    """
     value = parse_number(text, what)
     if not isinstance(value, int) or value < minimum:
         raise CliError(f"{what}: expected an integer >= {minimum}, got {text!r}")
+    if maximum is not None and value > maximum:
+        raise CliError(f"{what}: at most {limit or maximum}, got {text!r}")
     return value
 
 
 def record_output(path) -> None:
     """Nothing to do (kept for callers): a file the user named is never replaced without --force."""
+
+
+def require_matplotlib(what: str, hint: str = "") -> None:
+    """Refuse, before any work, a command whose ``what`` needs a missing matplotlib."""
+    try:
+        import matplotlib.figure  # noqa: F401
+    except ImportError:
+        raise CliError(f"{what} needs matplotlib: pip install 'bonkl_fast[plot]'{hint}") from None
 
 
 def add_output_flags(parser: argparse.ArgumentParser) -> None:

@@ -30,7 +30,8 @@ __all__ = ["add_distribution_flags", "distribution_from_args", "read_distributio
 
 
 def add_distribution_flags(parser: argparse.ArgumentParser) -> None:
-    """Add ``--probs``, ``--rewards``, ``--file``, ``--prob-col``, ``--reward-col``, ``--sep``."""
+    """Add ``--probs``, ``--rewards``, ``--file``, ``--prob-col``, ``--reward-col``, ``--sep``,
+    ``--normalize``."""
     group = parser.add_argument_group("reference distribution (inline, or --file)")
     group.add_argument("--probs", metavar="P1,P2,...", help="comma-separated probabilities")
     group.add_argument(
@@ -53,6 +54,7 @@ def add_distribution_flags(parser: argparse.ArgumentParser) -> None:
         help="CSV separator of --file: one character, or tab (default: comma, semicolon or tab, "
         "found from the header)",
     )
+    group.add_argument("--normalize", action="store_true", help="divide probabilities by their sum")
 
 
 def distribution_from_args(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:

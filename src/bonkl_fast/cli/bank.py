@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 from pathlib import Path
 
@@ -80,23 +79,15 @@ def register(subparsers) -> None:
 def _read(args: argparse.Namespace):
     from .. import io
 
-    logprob = args.logprob_col or getattr(io, "LOGPROB", "logprob")
-    options = {
-        "reward": args.reward_col,
-        "logprob": None if args.no_logprob else logprob,
-        "group": None if args.no_group else args.group_col,
-    }
-    accepted = inspect.signature(io.read_bank).parameters
-    for name, value, flag in (
-        ("evaluate", args.eval_col, "--eval-col"),
-        ("sep", args.sep, "--sep"),
-    ):
-        if value:
-            if name not in accepted:
-                raise CliError(f"{flag} needs a newer bonkl_fast.io.read_bank")
-            options[name] = value
     try:
-        return io.read_bank(args.file, **options)
+        return io.read_bank(
+            args.file,
+            reward=args.reward_col,
+            logprob=None if args.no_logprob else (args.logprob_col or io.LOGPROB),
+            group=None if args.no_group else args.group_col,
+            evaluate=args.eval_col,
+            sep=args.sep,
+        )
     except ImportError as exc:
         raise CliError(str(exc)) from None
     except (FileNotFoundError, IsADirectoryError) as exc:
@@ -120,13 +111,12 @@ def run(args: argparse.Namespace) -> int:
     if args.plot is not None and args.plot.suffix.lower() != ".png":
         raise CliError(f"{args.plot}: --plot writes a PNG file; give it a .png name")
     if args.plot is not None:
-        _matplotlib()
+        _common.require_matplotlib("--plot")
     ns = None if args.ns is None else _common.parse_float_list(args.ns, "--ns")
     bank = _read(args)
     _common.say(args, f"read {bank.rewards.shape[0]} samples from {args.file}")
-    evaluate = getattr(bank, "evaluate", None) or None
     curves = bank_curves(
-        bank.rewards, ns, logprobs=bank.logprobs, groups=bank.groups, evaluate=evaluate
+        bank.rewards, ns, logprobs=bank.logprobs, groups=bank.groups, evaluate=bank.evaluate or None
     )
     _check_ns_fit(curves)
     sizes = curves.n_samples
@@ -159,10 +149,3 @@ def _check_ns_fit(curves) -> None:
             f"--ns {too_big[0]} exceeds every group's size (largest N = {largest}); "
             "best-of-n from a bank needs n <= N"
         )
-
-
-def _matplotlib() -> None:
-    try:
-        import matplotlib.figure  # noqa: F401
-    except ImportError:
-        raise CliError("--plot needs matplotlib; pip install bonkl_fast[plot]") from None

@@ -38,32 +38,23 @@ def register(subparsers) -> None:
         default="1,2,4,8,16,64,256,1024,1e4,1e6",
         help="comma-separated n values, any real n >= 1 (default: 1,2,4,...,1e6)",
     )
-    parser.add_argument(
-        "--normalize", action="store_true", help="divide probabilities by their sum"
-    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=run)
 
 
 def compute(probs, rewards, ns, *, normalize: bool = False) -> dict:
     """All columns of ``bonkl kl`` as a dict of lists (what ``--json`` prints)."""
-    from ..exact import (
-        kl_and_win_rate,
-        kl_bound,
-        kl_estimate_expected,
-        kl_saturation,
-        win_rate_bound,
-    )
+    from ..exact import kl_bound, win_rate_bound
+    from ..reference import Reference
 
-    kw = {"normalize": normalize}
-    saturation = kl_saturation(probs, rewards, **kw)
-    kl, win = kl_and_win_rate(probs, rewards, ns, **kw)
+    reference = Reference(probs, rewards, normalize=normalize)  # validated and sorted once
+    kl, win = reference.kl_and_win_rate(ns)
     return {
         "n": ns.tolist(),
         "kl_exact": kl.tolist(),
         "kl_bound": kl_bound(ns).tolist(),
-        "kl_estimate": kl_estimate_expected(probs, rewards, ns, **kw).tolist(),
-        "kl_saturation": [saturation] * len(ns),
+        "kl_estimate": reference.kl_estimate_expected(ns).tolist(),
+        "kl_saturation": [reference.saturation] * len(ns),
         "win_rate": win.tolist(),
         "win_rate_bound": win_rate_bound(ns).tolist(),
     }

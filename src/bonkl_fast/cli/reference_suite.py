@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..exact import kl_and_win_rate, kl_bound, kl_estimate_expected, win_rate_bound
+from .. import reference as library
+from ..exact import kl_bound, win_rate_bound
 
 
 @dataclass(frozen=True)
@@ -84,15 +85,10 @@ class Curves:
 def curves(ref: Reference, ns) -> Curves:
     """Exact KL, folklore bound, expected estimator and win rates for ``ref`` over ``ns``."""
     ns = np.asarray(ns, dtype=float)
-    kl, win = kl_and_win_rate(ref.probs, ref.rewards, ns, assume_sorted=True)
+    exact = library.Reference(ref.probs, ref.rewards, assume_sorted=True)  # validated once
+    kl, win = exact.kl_and_win_rate(ns)
     return Curves(
-        ref,
-        ns,
-        kl,
-        kl_bound(ns),
-        kl_estimate_expected(ref.probs, ref.rewards, ns, assume_sorted=True),
-        win,
-        win_rate_bound(ns),
+        ref, ns, kl, kl_bound(ns), exact.kl_estimate_expected(ns), win, win_rate_bound(ns)
     )
 
 

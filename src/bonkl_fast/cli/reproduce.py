@@ -9,12 +9,12 @@ import time
 from pathlib import Path
 
 from ._common import (
-    CliError,
     OwnedFolder,
     Stages,
     add_output_flags,
     new_command,
     parse_count,
+    require_matplotlib,
     say,
 )
 
@@ -65,12 +65,9 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    size = parse_count(args.size, "--size", 1)  # every refusal before any output
-    if size > MAX_SIZE:
-        raise CliError(f"--size: at most {MAX_SIZE:.0e} draws per n, got {args.size}")
-    seed = parse_count(args.seed, "--seed", 0)
-    if seed > MAX_SEED:
-        raise CliError(f"--seed: at most 2**128 - 1, got {args.seed}")
+    # every refusal before any output
+    size = parse_count(args.size, "--size", 1, MAX_SIZE, f"{MAX_SIZE:.0e} draws per n")
+    seed = parse_count(args.seed, "--seed", 0, MAX_SEED, "2**128 - 1")
     folder = None if args.no_figures else _check_outputs(args)
     from . import reference_suite as suite
 
@@ -90,14 +87,7 @@ def run(args) -> int:
 
 def _check_outputs(args) -> OwnedFolder:
     """Refuse a missing matplotlib and files bonkl may not (or cannot) write."""
-    from .plotting import require_matplotlib
-
-    try:
-        require_matplotlib()
-    except ImportError:
-        raise CliError(
-            "the figures need matplotlib: pip install 'bonkl_fast[plot]' (or pass --no-figures)"
-        ) from None
+    require_matplotlib("the figures", " (or pass --no-figures)")
     folder = OwnedFolder(args.out)
     folder.check(FIGURES + TABLES, args.force)
     return folder

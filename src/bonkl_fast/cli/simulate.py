@@ -39,9 +39,6 @@ def register(subparsers) -> None:
         help="inverse: O(log K) per draw (default); direct: n reference draws per "
         "selection, the literal procedure",
     )
-    parser.add_argument(
-        "--normalize", action="store_true", help="divide probabilities by their sum"
-    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=run)
 
@@ -59,9 +56,7 @@ def run(args) -> int:
         n = as_integer_n(parse_number(args.n, "-n"))
     except ValueError as exc:
         raise CliError(f"-n: {exc} (one integer >= 1)") from None
-    size = parse_count(args.size, "--size", 2)
-    if size > MAX_SIZE:
-        raise CliError(f"--size: at most {MAX_SIZE:.0e} draws per run, got {args.size}")
+    size = parse_count(args.size, "--size", 2, MAX_SIZE, f"{MAX_SIZE:.0e} draws per run")
     seed = secrets.randbits(32) if args.seed is None else parse_count(args.seed, "--seed", 0)
     say(args, f"simulating best-of-{args.n} with {size:,} draws, seed {seed}")
     try:
