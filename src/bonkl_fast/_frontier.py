@@ -33,7 +33,10 @@ def _rewind_kl(levels: Levels, b: int, rejected_in_level: float, accepted: float
     next to a KL of 1e-300). Where alpha > 1/2 ``log alpha`` comes from the rejected
     mass, ``1 - alpha = (G_b + rejected_in_level) / M`` (forward sums, accurate near
     alpha = 1), elsewhere from ``alpha = (S_b + accepted) / M``; likewise ``log t``
-    from the smaller of the two parts of the level.
+    from the smaller of the two parts of the level. Where ``t / alpha`` is near 1 its
+    log comes from ``t / alpha - 1 = (accepted G_b - S_b rejected) / (q_b (S_b +
+    accepted))`` (``M = G_b + q_b + S_b``): the difference of the two logs leaves an
+    error of ~eps, whose excess (~1e-32) would swamp a KL of 1e-300.
     """
     q_b, s_b, total = float(levels.mass[b]), float(levels.tail[b]), float(levels.cum[-1])
     below = _mass_below(levels, b)
@@ -49,7 +52,13 @@ def _rewind_kl(levels: Levels, b: int, rejected_in_level: float, accepted: float
             log_t = math.log1p(-rejected_in_level / q_b)
         else:
             log_t = math.log(accepted) - math.log(q_b)  # (accepted / q_b can underflow)
-        level = excess(log_t - log_alpha)
+        log_ratio = log_t - log_alpha
+        if abs(log_ratio) < 0.4:
+            kept = s_b + accepted
+            gap = (accepted / kept) * (below / q_b) - (s_b / kept) * (rejected_in_level / q_b)
+            if math.isfinite(gap) and gap > -1.0:
+                log_ratio = math.log1p(gap)
+        level = excess(log_ratio)
     return (s_b * excess(-log_alpha) + q_b * level + below) / total
 
 
