@@ -83,3 +83,36 @@ def test_no_name_means_two_things(results):
     table = curves.table()
     assert "groups" not in table  # .groups holds the ids; the counts are groups_counted
     np.testing.assert_array_equal(table["groups_counted"], curves.groups_counted)
+
+
+def test_simulation_exact_standard_errors_match_enumeration():
+    """The exact per-draw spread of each quantity, against a literal sum over outcomes."""
+    probs = np.array([0.2, 0.1, 0.3, 0.15, 0.25])
+    rewards = np.array([0.0, 2.0, 1.0, 2.0, 3.0])
+    n, size = 6, 1000
+    res = bk.simulate_best_of_n(probs, rewards, n, size, rng=2)
+    pmf = bk.bon_pmf(probs, rewards, n)
+    below = np.array([probs[rewards < r].sum() for r in rewards])
+    tied = np.array([probs[rewards == r].sum() for r in rewards])
+    log_ratio = np.log(pmf / probs)
+    win = below + tied / 2
+    estimate = bk.kl_estimate(probs, n)
+    spreads = {
+        "kl": np.sum(pmf * (log_ratio - res.kl_exact) ** 2),
+        "win_rate": np.sum(pmf * (below + tied / 4)) - res.win_rate_exact**2,
+        "mean_reward": np.sum(pmf * (rewards - res.mean_reward_exact) ** 2),
+        "kl_estimate": np.sum(pmf * (estimate - res.kl_estimate_expected) ** 2),
+    }
+    assert res.win_rate_exact == pytest.approx(np.sum(pmf * win), rel=1e-13)
+    for name, variance in spreads.items():
+        assert getattr(res, f"{name}_se_exact") == pytest.approx(
+            np.sqrt(variance / size), rel=1e-9
+        ), name
+
+
+def test_z_scores_stay_honest_when_draws_never_leave_the_top():
+    """n = 8 on a reference whose bottom level has best-of-n mass 0.2**8: 10,000 draws
+    rarely see it, the sample s.e. is 0, yet the z-score stays of order one."""
+    res = bk.simulate_best_of_n([0.2, 0.3, 0.5], [0, 1, 1], 8, 10_000, rng=1)
+    assert res.kl_se == 0.0 and res.kl_se_exact > 0
+    assert all(abs(z) < 5 for z in res.z_scores().values())

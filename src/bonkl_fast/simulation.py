@@ -31,8 +31,10 @@ class SimulationResult:
     """Monte Carlo estimates of best-of-n quantities next to their exact values.
 
     Each quantity has the estimate, its standard error (sample standard
-    deviation over ``sqrt(size)``) and the exact value for the same
-    reference: ``kl`` (mean of ``log(pi_n(y) / pi(y))``, nats), ``win_rate``
+    deviation over ``sqrt(size)``), the standard error it truly has
+    (``*_se_exact``: the exact per-draw standard deviation under best-of-n over
+    ``sqrt(size)``) and the exact value for the same reference: ``kl`` (mean
+    of ``log(pi_n(y) / pi(y))``, nats), ``win_rate``
     (against an independent reference draw, ties 1/2), ``mean_reward`` and
     ``kl_estimate`` (mean of ``kl_estimate(pi(y), n)``, MATH §4, whose exact
     expectation is ``kl_estimate_expected``). ``kl_bound`` is the folklore
@@ -55,6 +57,10 @@ class SimulationResult:
     kl_estimate_se: float
     kl_estimate_expected: float
     kl_bound: float
+    kl_se_exact: float
+    win_rate_se_exact: float
+    mean_reward_se_exact: float
+    kl_estimate_se_exact: float
 
     _ROWS = (
         ("KL (nats)", "kl", "kl_exact"),
@@ -64,17 +70,20 @@ class SimulationResult:
     )
 
     def z_scores(self) -> dict[str, float]:
-        """``(estimate - exact) / se`` per quantity.
+        """``(estimate - exact) / se_exact`` per quantity.
 
-        The denominator is ``hypot(se, 1e-12 * max(1, |exact|))``: when every
-        draw gives the same value (se = 0, e.g. n so large that the top level
-        always wins) the estimate and the exact value differ only by rounding.
+        The exact standard error is used, not the sample one: where best-of-n
+        rarely leaves the top level, the draws may never see the rare levels
+        and the sample standard error is far too small (even 0), which would
+        make a correct estimate look millions of standard errors off. The
+        denominator is ``hypot(se_exact, 1e-12 * max(1, |exact|))``: when the
+        quantity is the same for every draw the two differ only by rounding.
         """
         out = {}
         for _, name, exact in self._ROWS:
             diff = getattr(self, name) - getattr(self, exact)
             scale = math.hypot(
-                getattr(self, name + "_se"), 1e-12 * max(1.0, abs(getattr(self, exact)))
+                getattr(self, name + "_se_exact"), 1e-12 * max(1.0, abs(getattr(self, exact)))
             )
             out[name] = diff / scale
         return out
@@ -87,15 +96,23 @@ class SimulationResult:
 
     def table(self) -> dict[str, list]:
         """One row per quantity: ``n``, ``size``, ``method``, ``quantity``, ``estimate``,
-        ``std_error``, ``exact``, ``z`` (the table of :meth:`to_csv` and :meth:`to_pandas`)."""
+        ``std_error``, ``exact``, ``std_error_exact``, ``z`` (the table of :meth:`to_csv`
+        and :meth:`to_pandas`)."""
         z = self.z_scores()
         rows = [
-            (name, getattr(self, name), getattr(self, name + "_se"), getattr(self, exact), z[name])
+            (
+                name,
+                getattr(self, name),
+                getattr(self, name + "_se"),
+                getattr(self, exact),
+                getattr(self, name + "_se_exact"),
+                z[name],
+            )
             for _, name, exact in self._ROWS
         ]
         columns: dict[str, list] = {"n": [self.n] * len(rows), "size": [self.size] * len(rows)}
         columns["method"] = [self.method] * len(rows)
-        names = ("quantity", "estimate", "std_error", "exact", "z")
+        names = ("quantity", "estimate", "std_error", "exact", "std_error_exact", "z")
         for key, values in zip(names, zip(*rows, strict=True), strict=True):
             columns[key] = list(values)
         return columns
@@ -128,12 +145,14 @@ class SimulationResult:
         z = self.z_scores()
         lines = [
             f"best-of-n Monte Carlo: n = {self.n:,}, {self.size:,} draws, method {self.method}",
-            f"{'quantity':<14}{'estimate':>14}{'std. error':>12}{'exact':>14}{'z':>7}",
+            f"{'quantity':<14}{'estimate':>14}{'std. error':>12}{'exact':>14}"
+            f"{'exact s.e.':>12}{'z':>7}",
         ]
         for label, name, exact in self._ROWS:
             lines.append(
                 f"{label:<14}{getattr(self, name):>14.6g}{getattr(self, name + '_se'):>12.2g}"
-                f"{getattr(self, exact):>14.6g}{z[name]:>7.2f}"
+                f"{getattr(self, exact):>14.6g}{getattr(self, name + '_se_exact'):>12.2g}"
+                f"{z[name]:>7.2f}"
             )
         lines.append(f"folklore KL log n - (n-1)/n = {self.kl_bound:.6g}")
         return "\n".join(lines)
@@ -152,6 +171,36 @@ def _exact_values(levels: Levels, n: int) -> np.ndarray:
         args = (levels.mass, levels.cum, levels.tail, levels.probs_sorted, levels.start)
         expected = estimate_expected_many(*args, levels.stop, np.array([float(n)]))[0]
     return np.array([kl, win, float(np.dot(weights, levels.reward)), expected])
+
+
+def _exact_spread(levels: Levels, n: int, level_kl, estimate, exact) -> np.ndarray:
+    """Exact per-draw standard deviations of the four quantities under best-of-n.
+
+    Sums of non-negative terms (no ``E[X^2] - E[X]^2`` cancellation). The win
+    score against one reference draw is 1, 1/2 or 0 with probabilities G, q, S
+    given the level; its variance there is ``G (S + q/2)^2 + q (1/2 - m)^2 + S m^2``
+    with ``m = G + q/2``. O(K) time, O(L + chunk) memory.
+    """
+    q, tail = levels.mass, levels.tail
+    w = kex.level_weights(q, levels.cum, tail, float(n))
+    below = np.concatenate(([0.0], levels.cum[:-1]))
+    m = below + q / 2
+    within = below * (tail + q / 2) ** 2 + q * (0.5 - m) ** 2 + tail * m**2
+    var = [
+        np.dot(w, (level_kl - exact[0]) ** 2),
+        np.dot(w, within + (m - exact[1]) ** 2),
+        np.dot(w, (levels.reward - exact[2]) ** 2),
+        0.0,
+    ]
+    scale = w / q  # best-of-n mass per unit of reference mass, per level
+    step = 1 << 20
+    for lo in range(0, levels.level_of.shape[0], step):
+        level = levels.level_of[lo : lo + step]
+        has = level >= 0
+        p = levels.probs_sorted[lo : lo + step][has]
+        spread = (estimate[lo : lo + step][has] - exact[3]) ** 2
+        var[3] += float(np.dot(p * scale[level[has]], spread))
+    return np.sqrt(np.maximum(var, 0.0))
 
 
 def simulate_best_of_n(
@@ -188,11 +237,11 @@ def simulate_best_of_n(
     >>> result = simulate_best_of_n([0.5, 0.3, 0.2], [1.0, 2.0, 3.0], n=4, size=10**5, rng=7)
     >>> print(result)
     best-of-n Monte Carlo: n = 4, 100,000 draws, method inverse
-    quantity            estimate  std. error         exact      z
-    KL (nats)           0.560721      0.0026      0.559751   0.38
-    win rate             0.77233      0.0011        0.7726  -0.25
-    mean reward          2.52895      0.0019        2.5279   0.54
-    KL estimator        0.609524     9.7e-05        0.6095   0.25
+    quantity            estimate  std. error         exact  exact s.e.      z
+    KL (nats)           0.560721      0.0026      0.559751      0.0026   0.38
+    win rate             0.77233      0.0011        0.7726      0.0011  -0.25
+    mean reward          2.52895      0.0019        2.5279      0.0019   0.54
+    KL estimator        0.609524     9.7e-05        0.6095     9.7e-05   0.25
     folklore KL log n - (n-1)/n = 0.636294
     >>> abs(result.z_scores()["kl"]) < 4
     True
@@ -219,6 +268,7 @@ def simulate_best_of_n(
     mean = exact + sums[:4] / total
     var = np.maximum(sums[4:] - sums[:4] ** 2 / total, 0.0) / (total - 1)
     se = np.sqrt(var / total)
+    root = math.sqrt(total)
     return SimulationResult(
         n,
         total,
@@ -236,4 +286,5 @@ def simulate_best_of_n(
         float(se[3]),
         float(exact[3]),
         float(_exact.kl_bound(float(n))),
+        *(float(value) for value in _exact_spread(levels, n, level_kl, estimate, exact) / root),
     )
