@@ -1,6 +1,6 @@
-"""Helpers shared by the ``bonkl`` subcommands: errors, numbers, parsers, progress.
+"""Helpers shared by the ``bonkl`` subcommands: numbers, parsers, progress.
 
-Output files live in :mod:`._output` (re-exported here)."""
+Output files are written by :mod:`._output` (which also defines :class:`CliError`)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
-from ._output import (  # noqa: F401  (re-exported: the subcommands import them from here)
-    MARKER_NAME,
-    CliError,
-    OwnedFolder,
-    check_writable,
-    save_figure,
-    write_atomic,
-    write_text,
-)
+from ._output import CliError
 
 
 def parse_float_list(text: str, what: str) -> np.ndarray:
@@ -83,10 +75,6 @@ def parse_count(
     if maximum is not None and value > maximum:
         raise CliError(f"{what}: at most {limit or maximum}, got {text!r}")
     return value
-
-
-def record_output(path) -> None:
-    """Nothing to do (kept for callers): a file the user named is never replaced without --force."""
 
 
 def require_matplotlib(what: str, hint: str = "") -> None:

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from . import _common
+from . import _common, _output
 from ._common import CliError
 
 EXAMPLES = """\
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
 
     for out in (args.csv, args.plot):
         if out is not None:
-            _common.check_writable(out, args.force)
+            _output.check_writable(out, args.force)
     if args.plot is not None and args.plot.suffix.lower() != ".png":
         raise CliError(f"{args.plot}: --plot writes a PNG file; give it a .png name")
     if args.plot is not None:
@@ -130,12 +130,12 @@ def run(args: argparse.Namespace) -> int:
         )
         print(curves.to_markdown(), end="")
     if args.csv is not None:
-        _common.write_text(args.csv, curves.to_csv(), args.force)
+        _output.write_text(args.csv, curves.to_csv(), args.force)
         _common.say(args, f"wrote {args.csv}")
     if args.plot is not None:
         from ..bank_plot import bank_figure
 
-        _common.save_figure(bank_figure(curves, title=args.file.name), args.plot, args.force)
+        _output.save_figure(bank_figure(curves, title=args.file.name), args.plot, args.force)
         _common.say(args, f"wrote {args.plot}")
     return 0
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from ._common import (
-    OwnedFolder,
     Stages,
     add_output_flags,
     new_command,
@@ -17,6 +16,7 @@ from ._common import (
     require_matplotlib,
     say,
 )
+from ._output import OwnedFolder
 
 EXAMPLES = """\
   bonkl reproduce                      # tables and figures in ./bonkl-out
