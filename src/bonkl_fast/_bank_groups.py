@@ -38,7 +38,10 @@ def _as_id_array(groups, size: int) -> np.ndarray:
             f"groups must hold one id per sample, got the single string {groups!r}; "
             "pass a list or array of ids (e.g. [prompt_id] * n_samples)"
         )
-    ids = np.asarray(groups)
+    try:
+        ids = np.asarray(groups)
+    except ValueError:  # ids of different lengths (tuples (1, 2) and (3,)): kept as objects
+        ids = np.empty(len(groups), dtype=object)
     from_list = not isinstance(groups, np.ndarray) and ids.ndim >= 1 and len(groups) == size
     if from_list and (
         ids.dtype.kind in "USO"  # np.asarray turns [1, "1"] into equal strings, NaN into "nan"
@@ -70,7 +73,14 @@ def _hash_codes(ids: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     """Codes by hashing; booleans keyed apart from the numbers they equal (True != 1 here)."""
     lookup: dict = {}
     keys = ((type(g) is bool or isinstance(g, np.bool_), g) for g in ids)
-    codes = np.fromiter((lookup.setdefault(k, len(lookup)) for k in keys), np.int64, size)
+    try:
+        codes = np.fromiter((lookup.setdefault(k, len(lookup)) for k in keys), np.int64, size)
+    except TypeError:  # unhashable ids (sets, dicts): name the first one
+        bad = next(i for i, g in enumerate(ids) if getattr(g, "__hash__", None) is None)
+        raise TypeError(
+            f"groups must hold hashable ids (strings, integers, tuples), got "
+            f"{type(ids[bad]).__name__} at index {bad}"
+        ) from None
     distinct = np.empty(len(lookup), dtype=object)
     distinct[:] = [g for _, g in lookup]
     return codes, distinct

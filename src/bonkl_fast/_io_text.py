@@ -14,6 +14,8 @@ import io
 import json
 from pathlib import Path
 
+from ._io_values import names_shown
+
 __all__ = ["csv_header", "json_layout", "text_columns"]
 
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -194,7 +196,7 @@ def _record_columns(path: Path, records, lines, names, optional) -> dict:
             raise ValueError(f"{where}: key {record.duplicate!r} appears twice; rename one")
         for name in present:
             if name not in record:
-                keys = ", ".join(map(str, record))
+                keys = names_shown(record)
                 raise ValueError(
                     f"{where}: no column {name!r} (keys: {keys}); "
                     "choose the column with the matching option"

@@ -16,11 +16,34 @@ import re
 
 import numpy as np
 
-__all__ = ["first_bad", "raw_ids", "raw_numbers", "reason"]
+__all__ = ["first_bad", "names_shown", "raw_ids", "raw_numbers", "reason", "shown"]
 
 NUMBER = re.compile(r"\s*[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity|nan)\s*", re.I)
 INTEGER = re.compile(r"\s*[+-]?\d+\s*")
 EXACT = 2.0**53  # float64 holds every integer up to here
+
+
+SHOWN = 60  # characters of a value quoted in a message; longer values are cut
+
+
+def shown(value, quote: bool = True) -> str:
+    """``repr(value)`` (or ``str`` with ``quote=False``) cut to about 60 characters for messages.
+
+    >>> shown("9" * 1000)
+    "'99999999999999999999999999999999999999999999999999...' (1000 characters)"
+    """
+    text = str(value)
+    if len(text) <= SHOWN:
+        return repr(value) if quote else text
+    cut = repr(text[: SHOWN - 10] + "...") if quote else text[: SHOWN - 10] + "..."
+    return f"{cut} ({len(text)} characters)"
+
+
+def names_shown(names, limit: int = 20) -> str:
+    """Column names for a message: each cut by :func:`shown`, at most ``limit`` of them."""
+    names = list(names)
+    listed = ", ".join(shown(name, quote=False) for name in names[:limit])
+    return listed + (f", ... ({len(names)} columns)" if len(names) > limit else "")
 
 
 class BadValue(ValueError):
@@ -54,10 +77,10 @@ def reason(role: str, raw) -> str:
     """Why ``role`` refuses the number ``raw`` (one that :func:`first_bad` found)."""
     value = float(raw)
     if not np.isfinite(value):
-        return f"{raw!r} is not a finite number (NaN, infinite, or beyond the float64 range)"
+        return f"{shown(raw)} is not a finite number (NaN, infinite, or beyond the float64 range)"
     if role == "logprob":
-        return f"{raw!r} is not a finite log-probability <= 0"
-    return f"probability {str(raw).strip()} is negative"
+        return f"{shown(raw)} is not a finite log-probability <= 0"
+    return f"probability {shown(str(raw).strip(), quote=False)} is negative"
 
 
 def _parse(value, text: bool):
@@ -66,7 +89,7 @@ def _parse(value, text: bool):
         if not value.strip():
             raise ValueError("missing value (empty field)")
         if not NUMBER.fullmatch(value):
-            raise ValueError(f"{value!r} is not a number")
+            raise ValueError(f"{shown(value)} is not a number")
         if INTEGER.fullmatch(value) and len(value) < 400:  # longer: inf, refused as such
             return int(value)
         return float(value)
@@ -75,9 +98,9 @@ def _parse(value, text: bool):
     if value is None:
         raise ValueError("missing value (null)")
     if isinstance(value, str):
-        raise ValueError(f"{value!r} is a string, not a number; write numbers without quotes")
+        raise ValueError(f"{shown(value)} is a string, not a number; write numbers without quotes")
     if not isinstance(value, (int, float)):
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(f"{shown(value)} is not a number")
     return value
 
 
@@ -93,7 +116,7 @@ def raw_numbers(role: str, values: list, text: bool) -> np.ndarray:
         arr = np.array(parsed, dtype=np.float64)
     except OverflowError:
         i = next(i for i, v in enumerate(parsed) if isinstance(v, int) and abs(v) > 1e308)
-        raise BadValue(i, f"{values[i]!r} is beyond the float64 range") from None
+        raise BadValue(i, f"{shown(values[i])} is beyond the float64 range") from None
     bad = first_bad(role, arr)
     if bad is not None:
         raise BadValue(bad, reason(role, values[bad]))
@@ -110,13 +133,14 @@ def _exact_rewards(values, parsed) -> np.ndarray:
         except OverflowError:
             i = next(i for i, v in enumerate(parsed) if not -(2**63) <= v < 2**63)
             raise BadValue(
-                i, f"integer {values[i]!r} does not fit in int64; subtract an offset or rescale"
+                i,
+                f"integer {shown(values[i])} does not fit in int64; subtract an offset or rescale",
             ) from None
     for i, v in enumerate(parsed):
         if isinstance(v, int) and float(v) != v:
             raise BadValue(
                 i,
-                f"integer {values[i]!r} is not exact in float64 and the column also holds "
+                f"integer {shown(values[i])} is not exact in float64 and the column also holds "
                 "non-integers; distinct rewards would merge: subtract an offset or rescale",
             )
     return np.array(parsed, dtype=np.float64)
@@ -144,6 +168,6 @@ def json_text(value) -> str:
     import json
 
     try:
-        return json.dumps(value)
+        return shown(json.dumps(value), quote=False)
     except (TypeError, ValueError):
-        return repr(value)
+        return shown(value)

@@ -29,9 +29,32 @@ def first_appearance_codes(ids, low, span):
 
 
 @jit
-def nan_column_means(values):
-    """Preconditions: values 2-D. Mean of each column over its non-NaN entries (NaN if none)."""
+def column_scales(values):
+    """Preconditions: values 2-D. Per column the power of two in (m/2, m], m its largest
+    |non-NaN entry| (1 for a column of zeros or NaN): dividing by it is exact and keeps
+    sums and squares from overflowing."""
     rows, cols = values.shape
+    largest = np.zeros(cols)
+    for i in range(rows):
+        for j in range(cols):
+            x = abs(values[i, j])
+            if x > largest[j]:  # False for NaN
+                largest[j] = x
+    out = np.ones(cols)
+    for j in range(cols):
+        if largest[j] > 0.0:
+            out[j] = math.ldexp(1.0, math.frexp(largest[j])[1] - 1)
+    return out
+
+
+@jit
+def nan_column_means(values):
+    """Preconditions: values 2-D. Mean of each column over its non-NaN entries (NaN if none).
+
+    Summed as ``x / s`` with ``s`` from :func:`column_scales`: the same bits where
+    nothing overflows, and a finite mean of values near the float64 maximum."""
+    rows, cols = values.shape
+    scale = column_scales(values)
     total = np.zeros(cols)
     comp = np.zeros(cols)
     count = np.zeros(cols, dtype=np.int64)
@@ -39,12 +62,12 @@ def nan_column_means(values):
         for j in range(cols):
             x = values[i, j]
             if x == x:
-                total[j], comp[j] = neumaier_add(total[j], comp[j], x)
+                total[j], comp[j] = neumaier_add(total[j], comp[j], x / scale[j])
                 count[j] += 1
     out = np.full(cols, np.nan)
     for j in range(cols):
         if count[j] > 0:
-            out[j] = (total[j] + comp[j]) / count[j]
+            out[j] = (total[j] + comp[j]) / count[j] * scale[j]
     return out
 
 
@@ -54,8 +77,11 @@ def nan_column_sems(values, means):
 
     Standard error of each column's mean: sample std (ddof 1) over its non-NaN
     entries divided by the square root of their count; NaN with fewer than 2.
+    Deviations are scaled by :func:`column_scales` (exact) so their squares
+    neither overflow nor, for tiny values, underflow.
     """
     rows, cols = values.shape
+    scale = column_scales(values)
     total = np.zeros(cols)
     comp = np.zeros(cols)
     count = np.zeros(cols, dtype=np.int64)
@@ -63,11 +89,11 @@ def nan_column_sems(values, means):
         for j in range(cols):
             x = values[i, j]
             if x == x:
-                d = x - means[j]
+                d = x / scale[j] - means[j] / scale[j]
                 total[j], comp[j] = neumaier_add(total[j], comp[j], d * d)
                 count[j] += 1
     out = np.full(cols, np.nan)
     for j in range(cols):
         if count[j] > 1:
-            out[j] = math.sqrt((total[j] + comp[j]) / (count[j] - 1) / count[j])
+            out[j] = math.sqrt((total[j] + comp[j]) / (count[j] - 1) / count[j]) * scale[j]
     return out

@@ -202,7 +202,23 @@ def _original_values(rewards) -> np.ndarray | None:
     lossy_kind = arr.dtype.kind in "iu" and arr.dtype.itemsize >= 8
     lossy_float = arr.dtype.kind == "f" and arr.dtype.itemsize > 8
     is_objects = arr.dtype == object and arr.ndim == 1
+    if _mixes_large_ints(rewards, arr):  # [2**53 + 1, 2**53, 0.5] became float64 above
+        return np.array(list(rewards), dtype=object)
     return arr if lossy_kind or lossy_float or is_objects else None
+
+
+def _mixes_large_ints(rewards, arr: np.ndarray) -> bool:
+    """True for a sequence of ints and floats that np.asarray made float64, ints beyond 2**53."""
+    if isinstance(rewards, np.ndarray) or arr.dtype.kind != "f" or arr.ndim != 1 or not arr.size:
+        return False
+    if not np.abs(arr).max() >= 2.0**53:  # NaN or small: every int was exact
+        return False
+    return any(
+        isinstance(v, (int, np.integer))
+        and not isinstance(v, (bool, np.bool_))
+        and abs(int(v)) > 2**53
+        for v in rewards
+    )
 
 
 def _float64_merges_values(raw: np.ndarray, r: np.ndarray) -> bool:

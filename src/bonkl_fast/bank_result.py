@@ -165,7 +165,8 @@ class BankCurves:
         if method == "normal":
             sem = rows_kern.nan_column_sems(np.ascontiguousarray(values), mean)
             half = NormalDist().inv_cdf((1.0 + level) / 2.0) * sem
-            return mean - half, mean + half
+            with np.errstate(over="ignore"):  # an end beyond float64 is +-inf, as it should be
+                return mean - half, mean + half
         if method != "bootstrap":
             raise ValueError(f"method must be 'normal' or 'bootstrap', got {method!r}")
         if int(resamples) != resamples or resamples < 2:
@@ -331,7 +332,8 @@ def _bootstrap_means(values: np.ndarray, resamples: int, rng) -> np.ndarray:
     """Means over groups of ``resamples`` resamples with replacement: (resamples, m)."""
     n_groups = values.shape[0]
     defined = (~np.isnan(values)).astype(np.float64)
-    filled = np.where(np.isnan(values), 0.0, values)
+    scale = rows_kern.column_scales(np.ascontiguousarray(values))  # powers of two: exact
+    filled = np.where(np.isnan(values), 0.0, values / scale)
     out = np.empty((resamples, values.shape[1]))
     chunk = max(1, min(resamples, (1 << 24) // max(n_groups, 1)))
     for lo in range(0, resamples, chunk):
@@ -340,7 +342,7 @@ def _bootstrap_means(values: np.ndarray, resamples: int, rng) -> np.ndarray:
         counts = counts.astype(np.float64)
         total, count = counts @ filled, counts @ defined
         out[lo:hi] = np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)
-    return out
+    return out * scale
 
 
 def _plain(value):

@@ -26,7 +26,7 @@ import numpy as np
 
 from ._io_arrow import fast_text_columns, parquet_columns, parquet_names
 from ._io_text import SEPARATORS, csv_header, json_layout, text_columns
-from ._io_values import BadValue, raw_ids, raw_numbers
+from ._io_values import BadValue, names_shown, raw_ids, raw_numbers
 
 __all__ = ["Bank", "read_bank", "read_reference"]
 
@@ -264,7 +264,7 @@ def _present(path: Path, roles: dict, optional: set, header, sep: str | None = N
                 else f", read as {SEPARATORS.get(sep, repr(sep))}-separated"
             )
             raise ValueError(
-                f"{path}: no column {name!r} (columns: {', '.join(map(str, header))}{read_as}); "
+                f"{path}: no column {name!r} (columns: {names_shown(header)}{read_as}); "
                 "choose the column with the matching option"
             )
     return {name: role for name, role in roles.items() if name in header}
