@@ -42,6 +42,7 @@ _EXPORTS = {
     "kl_divergence": "exact",
     "kl_estimate": "exact",
     "kl_estimate_expected": "exact",
+    "kl_and_win_rate": "exact",
     "kl_exact": "exact",
     "kl_saturation": "exact",
     "win_rate": "exact",
