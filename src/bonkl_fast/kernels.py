@@ -30,7 +30,7 @@ row) and call these in the hot loop. Every function is serial (safe inside
 your ``prange`` loops and from several threads) and releases the GIL.
 
 ``kl_exact_sorted`` and ``win_rate_sorted`` are bit-identical to
-:func:`bonkl_fast.kl_exact` and :func:`bonkl_fast.win_rate` up to 8192
+:func:`bonkl_fast.kl_exact` and :func:`bonkl_fast.win_rate` up to 131072
 outcomes; beyond that the public functions sum in parallel chunks and may
 differ in the last bit or two.
 """
