@@ -86,7 +86,10 @@ def test_monte_carlo_exact_standard_errors(data):
 
 
 def test_exact_standard_errors_against_enumeration():
-    """Binary reference: win scores and log ratios take two values; variance by hand."""
+    """Binary reference: win scores and log ratios take two values; variance by hand.
+
+    The ``*_se_exact`` columns of the Monte Carlo panel are those of ``SimulationResult``.
+    """
     ref = suite.binary(0.3)
     n = 3
     top = 1 - 0.7**n  # best-of-3 picks the top outcome
@@ -94,7 +97,9 @@ def test_exact_standard_errors_against_enumeration():
     lr = np.log([(1 - top) / 0.7, top / 0.3])
     kl = (1 - top) * lr[0] + top * lr[1]
     kl_var = (1 - top) * (lr[0] - kl) ** 2 + top * (lr[1] - kl) ** 2
-    kl_se, win_se = suite.exact_standard_errors(ref, n, 100)
+    (row,) = suite.monte_carlo_rows(ref, 100, seed=1, ns=(n,))
+    row = dict(zip(suite.MC_COLUMNS, row, strict=True))
+    kl_se, win_se = row["kl_se_exact"], row["win_rate_se_exact"]
     assert kl_se == pytest.approx(np.sqrt(kl_var / 100), rel=1e-12)
     assert win_se == pytest.approx(np.sqrt(win_var / 100), rel=1e-12)
 

@@ -197,7 +197,9 @@ def monte_carlo_rows(ref: Reference, size: int, seed: int, ns=MC_NS) -> list[tup
 
     One row per n, columns ``MC_COLUMNS``; the draws for all n come from one
     generator seeded with ``seed``. ``*_se`` is the sample standard error the
-    simulation reports, ``*_se_exact`` the true one (:func:`exact_standard_errors`).
+    simulation reports, ``*_se_exact`` the true one (unlike the sample one, right
+    where best-of-n rarely leaves the top level), both from
+    :class:`bonkl_fast.SimulationResult`.
     """
     from ..simulation import simulate_best_of_n
 
@@ -205,37 +207,12 @@ def monte_carlo_rows(ref: Reference, size: int, seed: int, ns=MC_NS) -> list[tup
     rows = []
     for n in ns:
         res = simulate_best_of_n(ref.probs, ref.rewards, n, size, rng=rng)
-        kl_se, win_se = exact_standard_errors(ref, n, size)
         rows.append(
-            (ref.name, int(n), int(size), int(seed), res.kl, res.kl_se, res.kl_exact, kl_se)
-            + (res.win_rate, res.win_rate_se, res.win_rate_exact, win_se)
+            (ref.name, int(n), int(size), int(seed))
+            + (res.kl, res.kl_se, res.kl_exact, res.kl_se_exact)
+            + (res.win_rate, res.win_rate_se, res.win_rate_exact, res.win_rate_se_exact)
         )
     return rows
-
-
-def exact_standard_errors(ref: Reference, n, size: int) -> tuple[float, float]:
-    """True standard errors of the Monte Carlo KL and win rate from ``size`` draws.
-
-    The KL is the mean of ``log(pi_n(y) / p_y)`` over best-of-n draws ``y``;
-    the win rate the mean of a win (1), tie (1/2) or loss (0) of ``y`` against
-    one independent reference draw: their standard deviations under best-of-n,
-    over ``sqrt(size)``. (The sample standard error is unreliable where
-    best-of-n rarely leaves the top level.) O(K^2): for small references.
-    """
-    from ..exact import bon_pmf
-
-    p, r = ref.probs, ref.rewards
-    pmf = bon_pmf(p, r, n)
-    keep = (pmf > 0) & (p > 0)
-    log_ratio = np.log(pmf[keep] / p[keep])
-    kl = float(np.sum(pmf[keep] * log_ratio))
-    kl_var = float(np.sum(pmf[keep] * (log_ratio - kl) ** 2))
-    below = ((r[None, :] < r[:, None]) * p).sum(1)  # P(R < r_y)
-    tied = ((r[None, :] == r[:, None]) * p).sum(1)  # P(R = r_y)
-    win = float(np.sum(pmf * (below + tied / 2)))
-    win_var = max(float(np.sum(pmf * (below + tied / 4))) - win**2, 0.0)  # E[w^2] - W^2
-    sds = [np.sqrt(kl_var / size), np.sqrt(win_var / size)]
-    return float(sds[0]), float(sds[1])
 
 
 @dataclass(frozen=True)
