@@ -120,3 +120,19 @@ def test_item10_reader_messages_keep_short_values_whole(tmp_path):
         ValueError, match=r"row 2, line 3, column 'reward': '1_000' is not a number"
     ):
         read_bank(path)
+
+
+def test_issue13_pipe_separated_header_names_the_separator(tmp_path):
+    # a '|'-separated CSV said only "no column 'reward' (columns: prob|reward)"
+    path = tmp_path / "pipe.csv"
+    path.write_text("prob|reward\n0.5|1\n0.5|2\n")
+    with pytest.raises(ValueError, match=r"looks '\|'-separated: pass sep='\|'"):
+        read_reference(path)
+    probs, rewards = read_reference(path, sep="|")
+    np.testing.assert_array_equal(probs, [0.5, 0.5])
+    np.testing.assert_array_equal(rewards, [1.0, 2.0])
+    typo = tmp_path / "typo.csv"
+    typo.write_text("prob,rewardx\n0.5,1\n0.5,2\n")
+    with pytest.raises(ValueError, match="no column 'reward'") as info:
+        read_reference(typo)
+    assert "looks" not in str(info.value)

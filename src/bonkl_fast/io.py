@@ -264,10 +264,21 @@ def _present(path: Path, roles: dict, optional: set, header, sep: str | None = N
                 else f", read as {SEPARATORS.get(sep, repr(sep))}-separated"
             )
             raise ValueError(
-                f"{path}: no column {name!r} (columns: {names_shown(header)}{read_as}); "
+                f"{path}: no column {name!r} (columns: {names_shown(header)}{read_as}"
+                f"{_separator_hint(header, [n for n in roles if n not in optional])}); "
                 "choose the column with the matching option"
             )
     return {name: role for name, role in roles.items() if name in header}
+
+
+def _separator_hint(header, required) -> str:
+    """``; the header looks '|'-separated ...`` when splitting it at another character finds
+    every required column (separators other than comma, semicolon and tab are not guessed)."""
+    for other in "|: ":
+        names = [part.strip() for field in header for part in str(field).split(other)]
+        if len(names) > len(header) and all(name in names for name in required):
+            return f"; the header looks {other!r}-separated: pass sep={other!r} (--sep {other!r})"
+    return ""
 
 
 def _where(path: Path, index: int, name: str, lines) -> str:
