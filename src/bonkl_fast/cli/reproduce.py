@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 import time
 from pathlib import Path
@@ -112,32 +110,16 @@ def _write_all(args, folder: OwnedFolder, rows, size: int, seed: int) -> None:
 
 def _csv(columns, rows) -> str:
     """CSV text; integers as integers, floats with repr so they read back bit for bit."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows([_field(v) for v in row] for row in rows)
-    return buffer.getvalue()
+    from .._table import csv_text
 
-
-def _field(value) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int):
-        return str(value)
-    return repr(float(value))
+    return csv_text(dict(zip(columns, zip(*rows, strict=True), strict=True)))
 
 
 def _frontier_csv(data) -> str:
     """The ``Frontier`` table of the frontier reference (its columns), the reference named."""
+    from .._table import as_integers_if_integral, csv_text
+
     table = data.frontier
-    columns = table.columns()
-    rows = [
-        (data.frontier_reference.name, *(_cell(c, getattr(table, c)[i]) for c in columns))
-        for i in range(table.n.shape[0])
-    ]
-    return _csv(("reference", *columns), rows)
-
-
-def _cell(column: str, value):
-    value = float(value)
-    return int(value) if column == "n" and value.is_integer() else value
+    columns = {"reference": [data.frontier_reference.name] * table.n.shape[0], **table.to_dict()}
+    columns["n"] = as_integers_if_integral(columns["n"])
+    return csv_text(columns)
