@@ -84,6 +84,25 @@ def test_missing_matplotlib_is_one_line_before_any_work(monkeypatch, capsys, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bank.csv"]
 
 
+@pytest.mark.parametrize(
+    "args, advice",
+    [
+        (["bank", "{path}", "--group-col", "q"], "; name it with --group-col (or --no-group)"),
+        (["bank", "{path}", "--logprob-col", "lp"], "--logprob-col (or --no-logprob)"),
+        (["bank", "{path}", "--reward-col", "score"], "; name it with --reward-col"),
+        (["bank", "{path}", "--eval-col", "gold"], "; name it with --eval-col"),
+        (["kl", "--file", "{path}"], "; name it with --prob-col"),
+        (["kl", "--file", "{path}", "--prob-col", "reward", "--reward-col", "r"], "--reward-col"),
+    ],
+)
+def test_missing_column_names_its_option(capsys, tmp_path, args, advice):
+    path = tmp_path / "d.csv"
+    path.write_text("prompt_id,reward\na,1\n")
+    assert cli.main([a.format(path=path) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no column" in err and err.rstrip().endswith(advice)
+
+
 def test_negative_numbers_are_values():
     result = bonkl("kl", "--probs", "0.5,0.5", "--rewards", "-1,2", "-n", "1,4", "--json")
     assert result.returncode == 0, result.stderr

@@ -77,6 +77,25 @@ def parse_count(
     return value
 
 
+_COLUMN_ADVICE = "; choose the column with the matching option"
+
+
+def reading_error(exc: Exception, flags: dict) -> CliError:
+    """A reader's error as one line; a missing column names the option that chooses it.
+
+    ``flags`` maps each column asked for to its option, e.g. ``{"prob": "--prob-col"}``.
+
+    >>> reading_error(ValueError(f"d.csv: no column 'p' (columns: q){_COLUMN_ADVICE}"),
+    ...               {"p": "--prob-col"})
+    CliError("d.csv: no column 'p' (columns: q); name it with --prob-col")
+    """
+    message = str(exc)
+    for column, flag in flags.items():
+        if f"no column {column!r}" in message:
+            return CliError(message.replace(_COLUMN_ADVICE, f"; name it with {flag}"))
+    return CliError(message)
+
+
 def require_matplotlib(what: str, hint: str = "") -> None:
     """Refuse, before any work, a command whose ``what`` needs a missing matplotlib."""
     try:

@@ -24,7 +24,7 @@ import argparse
 
 import numpy as np
 
-from ._common import CliError, parse_float_list
+from ._common import CliError, parse_float_list, reading_error
 
 __all__ = ["add_distribution_flags", "distribution_from_args", "read_distribution"]
 
@@ -93,13 +93,6 @@ def read_distribution(
     try:
         sep = "\t" if sep in ("tab", "\\t") else sep
         return read_reference(path, prob=prob_col, reward=reward_col, sep=sep)
-    except ImportError as exc:
-        raise CliError(str(exc)) from None
-    except (ValueError, OSError) as exc:
-        message = str(exc)
-        if "; choose the column with the matching option" in message:
-            flag = "--prob-col" if f"no column {prob_col!r}" in message else "--reward-col"
-            message = message.replace(
-                "; choose the column with the matching option", f"; name it with {flag}"
-            )
-        raise CliError(message) from None
+    except (ImportError, OSError, ValueError) as exc:
+        flags = {prob_col: "--prob-col", reward_col: "--reward-col"}
+        raise reading_error(exc, flags) from None

@@ -88,18 +88,12 @@ def _read(args: argparse.Namespace):
             evaluate=args.eval_col,
             sep=args.sep,
         )
-    except ImportError as exc:
-        raise CliError(str(exc)) from None
-    except (FileNotFoundError, IsADirectoryError) as exc:
-        raise CliError(str(exc)) from None
-    except ValueError as exc:
-        message = str(exc)
-        if "no column" in message:
-            message = message.split("; choose")[0] + (
-                "; choose it with --reward-col/--logprob-col/--group-col/--eval-col "
-                "(or --no-logprob, --no-group)"
-            )
-        raise CliError(message) from None
+    except (ImportError, OSError, ValueError) as exc:
+        flags = {column: "--eval-col" for column in args.eval_col}
+        flags[args.group_col] = "--group-col (or --no-group)"
+        flags[args.logprob_col] = "--logprob-col (or --no-logprob)"
+        flags[args.reward_col] = "--reward-col"
+        raise _common.reading_error(exc, flags) from None
 
 
 def run(args: argparse.Namespace) -> int:
