@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from . import _table
+
 __all__ = ["Frontier", "format_n"]
 
 
@@ -106,11 +108,24 @@ class Frontier:
     def to_csv(self) -> str:
         """CSV text with a header row: integer n as integers, everything else at full
         float64 precision (``repr``: reads back bit for bit)."""
-        cols = self.columns()
-        rows = [",".join(cols)]
-        for i in range(self.n.size):
-            n = float(self.n[i])
-            cells = [str(int(n)) if n == math.floor(n) and n <= 2.0**53 else repr(n)]
-            cells += [repr(float(getattr(self, c)[i])) for c in cols[1:]]
-            rows.append(",".join(cells))
-        return "\n".join(rows) + "\n"
+        return _table.csv_text(self._typed_columns())
+
+    def to_pandas(self):
+        """The table as a ``pandas.DataFrame``, one row per n (integer n as int64)."""
+        return _table.data_frame(self._typed_columns())
+
+    def _repr_html_(self) -> str:
+        caption = f"best-of-n and the comparison policies (saturation {self.kl_saturation:.6g})"
+        return _table.html_table(self._typed_columns(), caption=caption)
+
+    def __repr__(self) -> str:
+        ns = ", ".join(format_n(float(n)) for n in self.n[:6]) + (
+            ", ..." if self.n.size > 6 else ""
+        )
+        columns = len(self.columns())
+        return f"Frontier(n=[{ns}], {columns} columns, kl_saturation={self.kl_saturation:.6g})"
+
+    def _typed_columns(self) -> dict:
+        columns = self.to_dict()
+        columns["n"] = _table.integers_where_integral(self.n)
+        return columns

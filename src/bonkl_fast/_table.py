@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import math
 
 import numpy as np
 
@@ -22,7 +23,7 @@ __all__ = [
     "markdown_table",
     "html_table",
     "data_frame",
-    "as_integers_if_integral",
+    "integers_where_integral",
 ]
 
 
@@ -85,15 +86,11 @@ def data_frame(columns: dict):
     return pd.DataFrame({name: np.asarray(column) for name, column in columns.items()})
 
 
-def is_integral(values: np.ndarray) -> bool:
-    """True when every value is an integer exactly representable in float64."""
-    values = np.asarray(values, dtype=np.float64)
-    finite = np.isfinite(values)
-    return bool(
-        finite.all() and (values == np.floor(values)).all() and (np.abs(values) <= 2.0**53).all()
-    )
-
-
-def as_integers_if_integral(values):
-    """``values`` as int64 when all are integral (``n`` columns), else unchanged."""
-    return np.asarray(values, dtype=np.int64) if is_integral(values) else values
+def integers_where_integral(values) -> list:
+    """``values`` as a list with integral entries (up to 2**53) as ints, others as floats:
+    an ``n`` column reads ``1000000`` and ``2.5``, never ``1e+06`` or ``1000000.0``."""
+    out: list = []
+    for value in np.asarray(values, dtype=np.float64).tolist():
+        integral = math.isfinite(value) and value == math.floor(value) and abs(value) <= 2.0**53
+        out.append(int(value) if integral else value)
+    return out
