@@ -117,9 +117,9 @@ def _csv(columns, rows) -> str:
 
 def _frontier_csv(data) -> str:
     """The ``Frontier`` table of the frontier reference (its columns), the reference named."""
-    from .._table import as_integers_if_integral, csv_text
+    from .._table import csv_text, integers_where_integral
 
     table = data.frontier
     columns = {"reference": [data.frontier_reference.name] * table.n.shape[0], **table.to_dict()}
-    columns["n"] = as_integers_if_integral(columns["n"])
+    columns["n"] = integers_where_integral(columns["n"])
     return csv_text(columns)
