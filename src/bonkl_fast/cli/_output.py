@@ -30,7 +30,7 @@ from pathlib import Path
 try:  # POSIX; elsewhere the marker is updated without a lock
     import fcntl
 except ImportError:  # pragma: no cover
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 MARKER_NAME = ".bonkl-output"
 
