@@ -136,3 +136,17 @@ def test_issue13_pipe_separated_header_names_the_separator(tmp_path):
     with pytest.raises(ValueError, match="no column 'reward'") as info:
         read_reference(typo)
     assert "looks" not in str(info.value)
+
+
+def test_item10_carriage_return_in_header_is_a_line_end(tmp_path):
+    # a lone '\r' in the header raised _csv.Error (not a ValueError; the CLI printed
+    # "new-line character seen in unquoted field" without the file name)
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b"prompt_\rid,reward\n0,1\n")
+    with pytest.raises(ValueError, match=r"cr\.csv: no column 'reward' \(columns: prompt_\)"):
+        read_bank(path)
+    old_mac = tmp_path / "mac.csv"
+    old_mac.write_bytes(b"prompt_id,reward\r0,1\r0,2\r")
+    bank = read_bank(old_mac)
+    np.testing.assert_array_equal(bank.rewards, [1.0, 2.0])
+    assert list(bank.groups) == ["0", "0"]

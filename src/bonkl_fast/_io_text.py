@@ -33,9 +33,10 @@ def _decode(path: Path, data: bytes) -> str:
 
 
 def _first_line(path: Path) -> str:
+    """The header line; a lone carriage return ends it too, as it ends rows for the readers."""
     with open(path, "rb") as handle:
         first = handle.readline()
-    return _decode(path, first.rstrip(b"\r\n") if first else b"")
+    return _decode(path, first.split(b"\r", 1)[0].rstrip(b"\n") if first else b"")
 
 
 def csv_header(path: Path, sep: str | None, names, default: str) -> tuple[list[str], str]:
