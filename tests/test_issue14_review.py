@@ -150,3 +150,13 @@ def test_item10_carriage_return_in_header_is_a_line_end(tmp_path):
     bank = read_bank(old_mac)
     np.testing.assert_array_equal(bank.rewards, [1.0, 2.0])
     assert list(bank.groups) == ["0", "0"]
+
+
+def test_item10_huge_integer_n_message_is_short():
+    # simulate -n 1e300 printed all 301 digits of n
+    from bonkl_fast import sample_best_of_n
+
+    with pytest.raises(ValueError, match=r"at most 2\*\*53.*got ~1\.000e\+300$"):
+        sample_best_of_n([0.5, 0.5], [0.0, 1.0], 10**300, size=2)
+    with pytest.raises(ValueError, match=r"got 9007199254740993$"):
+        sample_best_of_n([0.5, 0.5], [0.0, 1.0], 2**53 + 1, size=2)

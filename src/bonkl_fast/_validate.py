@@ -274,10 +274,21 @@ def as_integer_n(n, name: str = "n") -> int:
     if not isinstance(n, (numbers.Real, np.ndarray)) or np.ndim(np.asarray(n)) != 0:
         raise TypeError(f"{name} must be a single integer >= 1, got {type(n).__name__}")
     if isinstance(n, (numbers.Integral, np.integer)) and int(n) > 2**53:
-        raise ValueError(f"{name} must be at most 2**53 so it is exact in float64, got {int(n)}")
+        raise ValueError(
+            f"{name} must be at most 2**53 so it is exact in float64, got {_int_text(int(n))}"
+        )
     value = _n_array(n, name)[()]
     if value != np.floor(value):
         raise ValueError(f"{name} must be an integer here, got {value:g}; round it")
     if value > 2.0**53:
         raise ValueError(f"{name} must be at most 2**53 so it is exact in float64, got {value:g}")
     return int(value)
+
+
+def _int_text(value: int) -> str:
+    """An integer for a message: in full up to 20 digits, else ``~1.0e+309``-style."""
+    digits = str(abs(value))
+    if len(digits) <= 20:
+        return str(value)
+    sign = "-" if value < 0 else ""
+    return f"{sign}~{digits[0]}.{digits[1:4]}e+{len(digits) - 1}"
