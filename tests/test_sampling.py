@@ -445,3 +445,16 @@ def test_many_levels_with_ties_match_bon_pmf():
     level_pmf = np.bincount(level_of, weights=pmf)
     assert goodness_of_fit(level_of[draws], level_pmf) > ALPHA
     assert goodness_of_fit(draws, pmf) > ALPHA
+
+
+def test_progress_reports_named_stages_when_verbose():
+    """The same reporter serves the CLI's stages: ``[k/N] what``, one line each when verbose,
+    nothing on a pipe otherwise."""
+    stream = io.StringIO()
+    report = _progress.Progress(2, "", delay=0.0, stream=stream, verbose=True)
+    report.stage("computing")
+    report.stage("writing")
+    assert stream.getvalue() == "[1/2] computing\n[2/2] writing\n"
+    quiet = io.StringIO()
+    _progress.Progress(2, "", delay=0.0, stream=quiet).stage("computing")
+    assert quiet.getvalue() == ""

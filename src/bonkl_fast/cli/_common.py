@@ -135,24 +135,10 @@ def new_command(subparsers, name: str, help_text: str, examples: str) -> argpars
     return parser
 
 
-class Stages:
-    """Progress of a multi-stage command on stderr: ``[k/N] what``.
+def stages(args: argparse.Namespace, total: int):
+    """``report(what)`` for a multi-stage command: the library's one progress reporter
+    (:class:`bonkl_fast._progress.Progress`), shown on a terminal (one line, overwritten)
+    or with ``--verbose`` (one line per stage); silent otherwise."""
+    from .._progress import Progress
 
-    Shown when stderr is a terminal (one line, overwritten) or with ``--verbose``
-    (one line per stage); silent otherwise, so pipes and logs stay clean.
-    """
-
-    def __init__(self, args: argparse.Namespace, total: int):
-        self.total = total
-        self.done = 0
-        self.verbose = bool(getattr(args, "verbose", False))
-        self.tty = sys.stderr.isatty()
-
-    def __call__(self, what: str) -> None:
-        self.done += 1
-        line = f"[{self.done}/{self.total}] {what}"
-        if self.verbose:
-            print(line, file=sys.stderr)
-        elif self.tty:
-            end = "\n" if self.done == self.total else ""
-            print(f"\r{line:<72}", end=end, file=sys.stderr, flush=True)
+    return Progress(total, "", delay=0.0, verbose=bool(getattr(args, "verbose", False))).stage

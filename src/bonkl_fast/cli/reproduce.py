@@ -7,12 +7,12 @@ import time
 from pathlib import Path
 
 from ._common import (
-    Stages,
     add_output_flags,
     new_command,
     parse_count,
     require_matplotlib,
     say,
+    stages,
 )
 from ._output import OwnedFolder
 
@@ -95,7 +95,7 @@ def _write_all(args, folder: OwnedFolder, rows, size: int, seed: int) -> None:
     from . import plotting
     from . import reference_suite as suite
 
-    report = Stages(args, 4 + len(FIGURES))
+    report = stages(args, 4 + len(FIGURES))
     data = suite.panels(size, seed, report)
     report("writing the tables")
     folder.claim(FIGURES + TABLES)
