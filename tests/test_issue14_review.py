@@ -160,3 +160,35 @@ def test_item10_huge_integer_n_message_is_short():
         sample_best_of_n([0.5, 0.5], [0.0, 1.0], 10**300, size=2)
     with pytest.raises(ValueError, match=r"got 9007199254740993$"):
         sample_best_of_n([0.5, 0.5], [0.0, 1.0], 2**53 + 1, size=2)
+
+
+def test_item12_strings_in_object_arrays_are_refused():
+    # np.array(["1", "2"], dtype=object).astype(float) parsed them: a text column
+    # (pandas "string" dtype, a Dask column of str) was taken for numbers
+    pd = pytest.importorskip("pandas")
+    for rewards in [np.array(["1", "2", "3"], dtype=object), pd.Series(["1", "2", "3"])]:
+        with pytest.raises(TypeError, match="got the string '1' at index 0"):
+            kl_exact([0.5, 0.3, 0.2], rewards, 2)
+    with pytest.raises(TypeError, match="string '2' at index 1"):
+        bank_curves(np.array([1.0, "2", 3.0], dtype=object))
+
+
+def test_item11_evaluated_score_of_tied_rewards_near_float_max():
+    # a reward level of tied samples summed their scores: 1.7e308 + 1.7e308 = inf, then NaN
+    top = 1.7e308
+    curves = bank_curves([0.0, 1.0, 1.0, 1.0, 2.0], [1, 2, 3], evaluate={"g": [top] * 5})
+    np.testing.assert_allclose(curves.evaluated["g"], [[top, top, top]], rtol=1e-15)
+    mixed = [top, -top, top, 0.5, top]
+    curves = bank_curves([0.0, 1.0, 1.0, 1.0, 2.0], [1, 4], evaluate={"g": mixed})
+    ref = bank_curves([0.0, 1.0, 1.0, 1.0, 2.0], [1, 4], evaluate={"g": np.array(mixed) / 2**60})
+    np.testing.assert_allclose(curves.evaluated["g"], ref.evaluated["g"] * 2**60, rtol=1e-14)
+
+
+def test_item4_dask_duplicate_column_names_are_refused():
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    from bonkl_fast.dask import bank_curves as dask_bank_curves
+
+    frame = pd.DataFrame([[0, 1.0, 2.0], [0, 2.0, 1.0]], columns=["prompt_id", "reward", "reward"])
+    with pytest.raises(ValueError, match="column 'reward' 2 times; rename all but one"):
+        dask_bank_curves(dd.from_pandas(frame, npartitions=1))

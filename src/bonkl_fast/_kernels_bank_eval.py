@@ -133,7 +133,13 @@ def evaluated_column(rewards, scores, sums, weights, n):
             term += below_w * sums[0, i] + level_w * sums[1, i]
             if m > 1:
                 term += pair_w / (m - 1) * sums[2, i]
-        score, score_c = neumaier_add(score, score_c, level_w / m * level_score)
+        part = level_w / m * level_score
+        if not np.isfinite(level_score):  # the level's finite scores overflowed their sum
+            level_mean = 0.0
+            for i in range(low, high):
+                level_mean += scores[i] / m
+            part = level_w * level_mean
+        score, score_c = neumaier_add(score, score_c, part)
         win, win_c = neumaier_add(win, win_c, term / m)
         high = low
     return score + score_c, (win + win_c) / (size - n) if n < size else np.nan

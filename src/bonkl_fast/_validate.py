@@ -73,6 +73,11 @@ def _objects_to_float(arr: np.ndarray, name: str) -> np.ndarray:
             raise TypeError(f"{name} must be an array of real numbers, got None at index {i}")
         if isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{name} must be numeric, got a boolean at index {i}")
+        if isinstance(value, (str, bytes)):  # astype(float) would parse "1.5" silently
+            raise TypeError(
+                f"{name} must be an array of real numbers, got the string {value!r:.40} at "
+                f"index {i}; convert the column to numbers first"
+            )
     try:
         return arr.astype(np.float64)
     except OverflowError:

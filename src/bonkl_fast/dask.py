@@ -83,6 +83,12 @@ def bank_curves(
             f"ddf has no column {missing[0]!r} (columns: {', '.join(map(str, ddf.columns))}); "
             "choose the column with the matching option"
         )
+    columns = list(ddf.columns)
+    repeated = [c for c in names if columns.count(c) > 1]
+    if repeated:
+        raise ValueError(
+            f"ddf has column {repeated[0]!r} {columns.count(repeated[0])} times; rename all but one"
+        )
     frame = ddf[list(dict.fromkeys(names))].assign(**{ROW: 1})
     frame[ROW] = frame[ROW].cumsum() - 1
     key = group if group is not None else GROUP
