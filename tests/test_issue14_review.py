@@ -192,3 +192,12 @@ def test_item4_dask_duplicate_column_names_are_refused():
     frame = pd.DataFrame([[0, 1.0, 2.0], [0, 2.0, 1.0]], columns=["prompt_id", "reward", "reward"])
     with pytest.raises(ValueError, match="column 'reward' 2 times; rename all but one"):
         dask_bank_curves(dd.from_pandas(frame, npartitions=1))
+
+
+def test_item11_bank_figure_of_single_samples_warns_nothing():
+    # one sample per group: the win-rate panel has no curve and legend() warned
+    pytest.importorskip("matplotlib")
+    from bonkl_fast.bank_plot import bank_figure
+
+    fig = bank_figure(bank_curves([1.0, 2.0, 3.0], groups=[0, 1, 2]))  # filterwarnings=error
+    assert len(fig.axes) == 2

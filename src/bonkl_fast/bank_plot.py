@@ -178,7 +178,8 @@ def bank_figure(curves: BankCurves, evaluation: str | None = None, *, title: str
     for ax in (score_ax, win_ax):
         ax.set_xlabel(f"KL(best-of-n || reference) [nats], {x_name}")
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=8, loc="best")
+        if ax.get_legend_handles_labels()[0]:  # N = 1: the win rate panel has no curve
+            ax.legend(fontsize=8, loc="best")
     notes = ["bands: mean ± 1.96 s.e. across prompts"]
     if curves.all_samples_distinct():
         notes.append(DISTINCT_NOTE)
