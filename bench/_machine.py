@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 import platform
 from pathlib import Path
 
@@ -16,3 +18,23 @@ def cpu_model() -> str:
     except OSError:
         pass
     return cpu
+
+
+def machine_line(*extra_packages: str) -> str:
+    """``machine: CPU, cores, OS, Python, NumPy, Numba (threads, layer), extras, load``.
+
+    ``extra_packages`` (e.g. ``"pandas"``, ``"pyarrow"``) add their versions. The
+    load average is part of the line because the ratios depend on it.
+    """
+    import numba
+    import numpy as np
+
+    versions = [f"Python {platform.python_version()}", f"NumPy {np.__version__}"]
+    versions.append(f"Numba {numba.__version__} ({numba.get_num_threads()} threads)")
+    for name in extra_packages:
+        versions.append(f"{name} {importlib.import_module(name).__version__}")
+    load = "load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+    return (
+        f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()} "
+        f"{platform.machine()}; {', '.join(versions)}; {load}"
+    )

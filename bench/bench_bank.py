@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -36,21 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _machine import cpu_model
-
-
-def machine_line() -> str:
-    import numba
-    import pandas
-    import scipy
-
-    cpu = cpu_model()
-    return (
-        f"{cpu}, {os.cpu_count()} cores, numba threads {numba.get_num_threads()}, "
-        f"Python {platform.python_version()}, NumPy {np.__version__}, "
-        f"Numba {numba.__version__}, pandas {pandas.__version__}, SciPy {scipy.__version__}, "
-        f"{platform.system()}"
-    )
+from _machine import machine_line
 
 
 def make_bank(prompts: int, samples: int, seed: int):
@@ -370,7 +355,7 @@ def main() -> None:
         ns = np.array([int(x) for x in args.ns.split(",")])
         print(json.dumps(child(args.child, args.data, ns, args.repeats, args.prompts)))
         return
-    print(machine_line())
+    print(machine_line("pandas", "scipy"))
     print(
         f"command: python bench/bench_bank.py{' --quick' if args.quick else ''}"
         f" --repeats {args.repeats}; load average before: {os.getloadavg()[0]:.2f}\n"

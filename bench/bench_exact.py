@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-import numba
 import numpy as np
 
 import bonkl_fast as bk
-from _machine import cpu_model
+from _machine import machine_line
 from _memory import peak_extra
 
 
@@ -75,15 +73,6 @@ def compare(ours, theirs, repeats):
     pairs = [(timed(ours), timed(theirs)) for _ in range(repeats)]
     ratios = sorted(b / a for a, b in pairs)
     return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs), ratios
-
-
-def machine_line():
-    return (
-        f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"numpy {np.__version__}, numba {numba.__version__}, "
-        f"numba threads {numba.get_num_threads()}, "
-        "load average %.2f %.2f %.2f (the machine is shared)" % os.getloadavg()
-    )
 
 
 def fmt_time(seconds):

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -27,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _machine import cpu_model
+from _machine import machine_line
 from _memory import peak_extra
 
 READERS = {
@@ -35,17 +33,6 @@ READERS = {
     "jsonl": ("read_bank", "pandas.read_json"),
     "parquet": ("read_bank", "pandas.read_parquet"),
 }
-
-
-def machine_line() -> str:
-    import pandas
-    import pyarrow
-
-    return (
-        f"{cpu_model()}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, "
-        f"Python {platform.python_version()}, NumPy {np.__version__}, "
-        f"pyarrow {pyarrow.__version__}, pandas {pandas.__version__}, {platform.system()}"
-    )
 
 
 def write_files(folder: Path, rows: int, seed: int = 0) -> dict:
@@ -120,7 +107,7 @@ def main() -> None:
         return
     rows = 10**5 if args.quick else 10**6
     repeats = 3 if args.quick else 5
-    print(machine_line())
+    print(machine_line("pandas", "pyarrow"))
     print(f"{rows:,} rows (prompt_id str, reward, logprob); median of {repeats} runs\n")
     print("| file    | reader              | wall s | CPU s | peak MB | wall ratio | CPU ratio |")
     print("|---------|---------------------|--------|-------|---------|------------|-----------|")

@@ -12,16 +12,13 @@ Usage: ``python bench/bench_pmf.py [--quick]`` (K = 1e7; 1e6 with --quick).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import time
 from functools import partial
 
-import numba
 import numpy as np
 
-from _machine import cpu_model
+from _machine import machine_line
 from _memory import peak_extra
 from bonkl_fast.exact import bon_logpmf, bon_pmf
 
@@ -63,10 +60,7 @@ def main() -> None:
     n = 1000.0
     for fn in (bon_pmf, bon_logpmf, numpy_pmf):  # compile / warm
         fn(probs[:5000] / probs[:5000].sum(), rewards[:5000], n)
-    print(
-        f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"NumPy {np.__version__}, Numba {numba.__version__} ({numba.get_num_threads()} threads)"
-    )
+    print(machine_line())
     io_bytes = 3 * probs.nbytes  # probs, rewards in; one float64 per outcome out
     print(f"K = {k:.0e} (Dirichlet 0.5, rewards rounded to 4 decimals), n = {n:g}")
     print("| function | median s | spread s | peak above start | x (input + output) |")

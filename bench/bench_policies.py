@@ -17,18 +17,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
-import os
-import platform
 import resource
 import statistics
 import time
 import tracemalloc
 
-import numba
 import numpy as np
 from scipy.optimize import brentq
 
-from _machine import cpu_model
+from _machine import machine_line
 from bonkl_fast import _kernels_policies as kern
 from bonkl_fast import _tilt_solve
 from bonkl_fast._levels import prepare_levels
@@ -36,14 +33,6 @@ from bonkl_fast._policy_levels import _scaled_rewards, _Tilt
 
 # the module, not the function bonkl_fast re-exports under the same name
 frontier = importlib.import_module("bonkl_fast._frontier")
-
-
-def machine_line():
-    cpu = cpu_model()
-    return (
-        f"machine: {cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"numpy {np.__version__}, numba {numba.__version__} ({numba.get_num_threads()} threads)"
-    )
 
 
 def references(size, rng):

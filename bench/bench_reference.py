@@ -13,15 +13,12 @@ Usage: ``python bench/bench_reference.py [--quick]`` (K = 1e6; 1e5 with --quick)
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import time
 
-import numba
 import numpy as np
 
-from _machine import cpu_model
+from _machine import machine_line
 from _memory import peak_extra
 from bonkl_fast import Reference, bon_pmf, kl_exact, win_rate
 
@@ -60,11 +57,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     probs = rng.dirichlet(np.ones(k))
     rewards = rng.normal(size=k)
-    print(
-        f"machine: {cpu_model()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"NumPy {np.__version__}, Numba {numba.__version__} ({numba.get_num_threads()} threads), "
-        f"load average {os.getloadavg()[0]:.1f}"
-    )
+    print(machine_line())
     Reference(probs[:100], rewards[:100] / 1.0, normalize=True).kl(2.0)  # compile / load caches
     kl_exact(probs[:100] / probs[:100].sum(), rewards[:100], 2.0)
     build, build_lo, build_hi = median_seconds(lambda: Reference(probs, rewards), repeat)

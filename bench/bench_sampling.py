@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -35,21 +34,13 @@ from functools import partial
 import numba
 import numpy as np
 
-from _machine import cpu_model
+from _machine import machine_line
 from _memory import peak_extra
 from bonkl_fast.sampling import sample_best_of_n
 from bonkl_fast.simulation import simulate_best_of_n
 
 KS = (10, 10_000, 1_000_000)
 NS = (2, 1000, 10**9)
-
-
-def machine_line() -> str:
-    return (
-        f"machine: {cpu_model()}, {os.cpu_count()} logical CPUs, numba threads "
-        f"{numba.get_num_threads()}; Python {platform.python_version()}, NumPy {np.__version__}, "
-        f"Numba {numba.__version__}, {platform.system()} {platform.machine()}"
-    )
 
 
 def median_time(fn, repeats: int) -> float:
@@ -164,7 +155,7 @@ COLD_SCRIPT = """
 import time
 start = time.perf_counter()
 import numpy as np
-from _machine import cpu_model
+from _machine import machine_line
 from _memory import peak_extra
 from bonkl_fast.sampling import sample_best_of_n
 from bonkl_fast.simulation import simulate_best_of_n
