@@ -366,8 +366,14 @@ def kl_divergence(policy, probs) -> float:
     support = q > 0
     if (p[support] == 0).any():
         return float("inf")
-    terms = q[support] * np.log(q[support] / p[support])
-    return float(max(np.sum(terms), 0.0))
+    qs, ps = q[support], p[support]
+    with np.errstate(over="ignore", under="ignore"):  # handled just below
+        ratio = qs / ps
+    exact = np.isfinite(ratio) & (ratio > 0)
+    log_ratio = np.empty_like(ratio)
+    log_ratio[exact] = np.log(ratio[exact])
+    log_ratio[~exact] = np.log(qs[~exact]) - np.log(ps[~exact])  # q/p beyond float64
+    return float(max(np.sum(qs * log_ratio), 0.0))
 
 
 def win_probability(levels: Levels) -> np.ndarray:

@@ -30,6 +30,9 @@ __all__ = ["sample_best_of_n"]
 
 _METHODS = ("inverse", "direct")
 
+# draws per call at most: one 64-bit seed per 65,536 draws stays below 1 GB of seeds
+MAX_DRAWS = 2**43
+
 
 def _as_size(size) -> tuple[int, ...]:
     """Validate ``size`` (non-negative int or tuple of them) into a shape tuple."""
@@ -44,7 +47,14 @@ def _as_size(size) -> tuple[int, ...]:
             )
         if item < 0:
             raise ValueError(f"size must be non-negative, got {size!r}")
-    return tuple(int(item) for item in items)
+    shape = tuple(int(item) for item in items)
+    if math.prod(shape) > MAX_DRAWS:
+        digits = len(str(math.prod(shape)))
+        raise ValueError(
+            f"size asks for a {digits}-digit number of draws, more than 2**43 = {MAX_DRAWS:,}; "
+            "split the run into several calls with independent seeds"
+        )
+    return shape
 
 
 def _check_method(method) -> bool:
