@@ -216,7 +216,7 @@ def test_frontier_when_the_boundary_level_rounds_to_the_top(p, r, n):
         ):
             if beta == np.inf:  # best-of-n is saturated to rounding: the tilt's limit
                 assert f.bon_kl[0] >= sat * (1 - 1e-13)
-                assert tilt_win == pytest.approx(1 - float(_mp_levels(p, r)[1][-1]) / 2, rel=1e-15)
+                assert tilt_win == pytest.approx(1 - float(_mp_levels(p, r)[1][-1]) / 2, rel=1e-12)
                 continue
             tilt = _mp_tilt(p, r, beta, kind)[1]
             assert _close(tilt[0], kl, rel=1e-10)
@@ -385,3 +385,69 @@ def test_order_only_policies_rank_rewards_float64_would_merge():
         np.testing.assert_array_equal(policy(BIG_P, BIG_R, parameter), expected)
         assert not np.allclose(policy(BIG_P, BIG_R.astype(float), parameter), expected)
     assert tilt_for_kl(BIG_P, BIG_R, 0.1) == tilt_for_kl(BIG_P, BIG_RANKS, 0.1)
+
+
+# ------------------------------------------- issue 14 review: late extremes (A, C)
+
+
+@pytest.mark.parametrize("alpha", [1e-320, 5e-324, 1e-310])
+def test_rewind_and_repeat_on_a_subnormal_top_level(alpha):
+    """Was "overflow encountered in divide": level_mass / mass with a subnormal mass."""
+    p, r = [1e-310, 1 - 1e-310], [1.0, 0.0]
+    with mpmath.workdps(DIGITS):
+        expected = _per_outcome(p, r, _mp_rewind(p, r, alpha)[0])
+    # (as above: S_b's rounding moves an entry by up to ~eps absolute; 1 - 1e-310 is 1)
+    np.testing.assert_allclose(rewind_and_repeat(p, r, alpha), expected, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("p", [[5e-324, 1 - 5e-324], [1e-310, 1 - 1e-310]])
+def test_frontier_with_a_subnormal_top_level(p):
+    """Was "f(a) and f(b) must have different signs": the rewind-and-repeat KL's
+    ``S_b excess(-log alpha)`` overflowed (inf) once alpha is subnormal; then the
+    two-pass tilt kernel's ``e^x`` and ``x e^x`` overflowed (tilts at the wrong beta).
+    Every column against its definition in mpmath, relative only (KL down to 1e-21)."""
+    r, ns = [1.0, 0.0], [1, 2, 1e300, 1.7e308]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = frontier(p, r, ns)
+    with mpmath.workdps(DIGITS + 310):
+        for i, n in enumerate(ns):
+            _, (kl, win, reward) = _mp_bon(p, r, mpmath.mpf(n))
+            assert _close(f.bon_kl[i], kl, rel=1e-12, abs_tol=1e-320)
+            assert _close(f.bon_win_rate[i], win, rel=1e-12)
+            assert _close(f.bon_reward[i], reward, rel=1e-12, abs_tol=1e-320)
+            assert _rewind_brackets(p, r, f.rr_alpha[i], kl, rel=1e-9, abs_tol=1e-320)
+            _, (_, rr_win, rr_reward) = _mp_rewind(p, r, f.rr_alpha[i])
+            assert _close(f.rr_win_rate[i], rr_win, rel=1e-12)
+            assert _close(f.rr_reward[i], rr_reward, rel=1e-12, abs_tol=1e-320)
+            _, (cost_kl, cost_win, cost_reward) = _mp_rewind(p, r, 1 / n)
+            assert _close(f.rr_cost_kl[i], cost_kl, rel=1e-9, abs_tol=1e-320)
+            assert _close(f.rr_cost_win_rate[i], cost_win, rel=1e-12)
+            assert _close(f.rr_cost_reward[i], cost_reward, rel=1e-12, abs_tol=1e-320)
+            for kind, prefix in (("win_rate", "win_tilt_"), ("reward", "reward_tilt_")):
+                beta, tilt_win, tilt_reward = (
+                    getattr(f, prefix + column)[i] for column in ("beta", "win_rate", "reward")
+                )
+                t_kl, t_win, t_reward = _mp_tilt(p, r, beta, kind)[1]
+                assert _close(t_kl, kl, rel=1e-9, abs_tol=1e-320), (kind, n)
+                assert _close(tilt_win, t_win, rel=1e-12), (kind, n)
+                assert _close(tilt_reward, t_reward, rel=1e-9, abs_tol=1e-320), (kind, n)
+
+
+@pytest.mark.parametrize(
+    ("p", "r"),
+    [([1 / 3] * 3, [1e308, -1e308, 0.0]), ([0.25, 0.25, 0.5], [1e308, -1e308, 3.0])],
+)
+def test_frontier_reward_at_n_one_is_the_reference_mean(p, r):
+    """Was 4.99e291 for a mean of exactly 0: the level weights F - G (rounded, eps q)
+    times rewards of 1e308 do not cancel; n = 1 is the reference, its mean from q."""
+    f = frontier(p, r, [1, 2, 1 + 1e-7])
+    with mpmath.workdps(DIGITS):
+        rewards, q = _mp_levels(p, r)
+        mean = mpmath.fsum(qi * ri for qi, ri in zip(q, rewards, strict=True))
+        assert _close(f.bon_reward[0], mean, rel=1e-15)
+        assert _close(f.rr_reward[0], mean, rel=1e-15)
+        for i, n in enumerate(f.n[1:], start=1):  # elsewhere: rounding of w times max |r|
+            reward = _mp_bon(p, r, mpmath.mpf(n))[1][2]
+            rounding = 4 * np.finfo(float).eps * 1e308
+            assert _close(f.bon_reward[i], reward, rel=1e-12, abs_tol=rounding)

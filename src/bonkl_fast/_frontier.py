@@ -9,6 +9,7 @@ import numpy as np
 from . import _kernels_policies as kern
 from ._frontier_table import Frontier
 from ._kernels_exact import excess
+from ._kernels_levels import compensated_sum
 from ._levels import Levels, prepare_levels
 from ._policy_levels import _EPS, _Tilt, _win_scores
 from ._tilt_solve import _tilts_at
@@ -46,7 +47,7 @@ def _rewind_kl(levels: Levels, b: int, rejected_in_level: float, accepted: float
     else:
         log_alpha = math.log((s_b + accepted) / total)
     if accepted <= 0.0:
-        level = 1.0  # the whole level rejected: excess(-inf) = 1
+        level = q_b  # the whole level rejected: excess(-inf) = 1
     else:
         if rejected_in_level <= accepted:
             log_t = math.log1p(-rejected_in_level / q_b)
@@ -58,8 +59,18 @@ def _rewind_kl(levels: Levels, b: int, rejected_in_level: float, accepted: float
             gap = (accepted / kept) * (below / q_b) - (s_b / kept) * (rejected_in_level / q_b)
             if math.isfinite(gap) and gap > -1.0:
                 log_ratio = math.log1p(gap)
-        level = excess(log_ratio)
-    return (s_b * excess(-log_alpha) + q_b * level + below) / total
+        level = _mass_times_excess(q_b, log_ratio, accepted * (total / (s_b + accepted)))
+    above = _mass_times_excess(s_b, -log_alpha, s_b * (total / (s_b + accepted)))
+    return (above + level + below) / total
+
+
+def _mass_times_excess(mass: float, u: float, policy_mass: float) -> float:
+    """``mass * excess(u)``, given ``policy_mass = mass * e^u``: for ``u > 1`` as
+    ``policy_mass (u - 1) + mass`` (positive terms), where ``e^u`` alone overflows
+    once alpha is subnormal."""
+    if u > 1.0:
+        return policy_mass * (u - 1.0) + mass
+    return mass * excess(u)
 
 
 def _mass_below(levels: Levels, b: int) -> float:
@@ -85,11 +96,26 @@ def _rewind_summary(levels: Levels, alphas: np.ndarray, suffix: dict, reward: np
     )
     win = (suffix["win"][b] + accepted * _win_scores(levels)[b]) / masses
     mean_reward = (suffix["reward"][b] + accepted * reward[b]) / masses
+    for i in np.flatnonzero(masses < _TINY):  # q r and q v underflow in the sums above
+        scale = -math.frexp(float(masses[i]))[1]  # masses[i] 2^scale in [1/2, 1)
+        top = np.ldexp(levels.mass[b[i] + 1 :], scale)
+        kept = math.ldexp(float(accepted[i]), scale)
+        total_kept = math.ldexp(float(masses[i]), scale)
+        for out, score in ((win, _win_scores(levels)), (mean_reward, reward)):
+            out[i] = (np.sum(top * score[b[i] + 1 :]) + kept * score[b[i]]) / total_kept
     full = alphas >= 1.0
     kl[full] = 0.0
     win[full] = 0.5
-    mean_reward[full] = suffix["reward"][0] + levels.mass[0] * reward[0]
+    mean_reward[full] = _reference_mean(levels, reward)
     return np.maximum(kl, 0.0), win, mean_reward
+
+
+_TINY = 2.0**-900  # accepted masses below this: rewind-and-repeat's means rescaled
+
+
+def _reference_mean(levels: Levels, reward: np.ndarray) -> float:
+    """sum q r, compensated: terms of 1e308 and of opposite signs cancel, 1.5 beside them stays."""
+    return float(compensated_sum(levels.mass * reward))
 
 
 def _suffix_sums(levels: Levels, reward: np.ndarray) -> dict:
@@ -229,6 +255,9 @@ def frontier(
     saturation = levels.saturation
     bon_kl = np.minimum(np.maximum(bon[0], 0.0), saturation)
     suffix = _suffix_sums(levels, reward)
+    # n = 1 is the reference itself: its mean from q, not from the level weights
+    # F - G, whose roundings (eps q) times rewards of 1e308 leave 1e291 where 0 cancels
+    bon[2, ones] = _reference_mean(levels, reward)
     cost_kl, cost_win, cost_reward = _rewind_summary(levels, 1.0 / flat, suffix, reward)
     boundary_kls = _boundary_kls(levels)
     rr_alpha = np.array(

@@ -165,6 +165,8 @@ def outcome_weights(rewards_sorted, probs_sorted, n, log_space, out):
 @jit
 def excess(u):
     """u e^u - expm1(u) >= 0: the KL term per unit reference mass, q * excess(log(w/q))."""
+    if u == -math.inf:  # w = 0: the limit 1 (u e^u would be -inf * 0 = NaN)
+        return 1.0
     if abs(u) < 0.1:
         total = 0.0
         power = u

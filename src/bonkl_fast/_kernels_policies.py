@@ -225,8 +225,14 @@ def tilt_precise(d, mass, win, reward, gamma, shift, total):
     for level in range(mass.shape[0]):
         u = gamma * (d[level] - shift)
         x = u - log_z
-        w = mass[level] * math.exp(x)
-        acc[0], comp[0] = neumaier_add(acc[0], comp[0], mass[level] * excess(x))
+        # q e^x is at most S, but e^x alone overflows past x = 709.78 (a subnormal q
+        # tilted to a visible mass), and q x e^x in excess(x) past 703: both split
+        if x <= 700.0:
+            w = mass[level] * math.exp(x)
+        else:  # q e^700 first (a subnormal q gains its digits back); x - 700 is exact
+            w = mass[level] * math.exp(700.0) * math.exp(x - 700.0)
+        term = mass[level] * excess(x) if x <= 1.0 else w * (x - 1.0) + mass[level]
+        acc[0], comp[0] = neumaier_add(acc[0], comp[0], term)
         acc[1], comp[1] = neumaier_add(acc[1], comp[1], w * win[level])
         acc[2], comp[2] = neumaier_add(acc[2], comp[2], w * reward[level])
         acc[3], comp[3] = neumaier_add(acc[3], comp[3], w * u)

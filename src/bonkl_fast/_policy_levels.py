@@ -27,7 +27,12 @@ def _as_scalar(x, name: str) -> float:
         isinstance(x, np.ndarray) and x.ndim == 0 and x.dtype.kind in "iuf"
     ):
         raise TypeError(f"{name} must be a single real number, got {type(x).__name__}")
-    value = float(x)
+    try:
+        value = float(x)
+    except OverflowError:  # a Python int beyond float64
+        raise ValueError(
+            f"{name} must be finite, got an integer beyond float64 (~1.8e308)"
+        ) from None
     if not math.isfinite(value):
         raise ValueError(f"{name} must be finite, got {value}")
     return value
@@ -38,9 +43,10 @@ def _expand(levels: Levels, level_mass: np.ndarray) -> np.ndarray:
     pmf_sorted = np.zeros(levels.probs_sorted.shape[0])
     has_level = levels.level_of >= 0
     level = levels.level_of[has_level]
-    pmf_sorted[has_level] = levels.probs_sorted[has_level] * (
-        level_mass[level] / levels.mass[level]
-    )
+    # the outcome's share of its level (<= 1) first: level_mass / mass overflows
+    # when a level's mass is subnormal and its policy mass is not
+    share = levels.probs_sorted[has_level] / levels.mass[level]
+    pmf_sorted[has_level] = share * level_mass[level]
     return levels.to_original(pmf_sorted)
 
 

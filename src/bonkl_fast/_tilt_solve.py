@@ -95,7 +95,7 @@ def _solve_gammas(tilt: _Tilt, targets: np.ndarray) -> dict:
     2 where it is not (a reward span so wide that gamma would overflow float64).
     """
     out = {k: np.zeros(targets.size) for k in ("gamma", "kl", "win", "reward", "limit")}
-    gamma0 = np.sqrt(2.0 * targets / tilt.var_d)
+    gamma0 = np.sqrt(2.0 * targets) / math.sqrt(tilt.var_d)  # (a subnormal Var d: no overflow)
     small = 16 * _EPS * (2 * gamma0 * abs(tilt.mean_d) + targets) > 0.1 * _KL_RTOL * targets
     for i in np.flatnonzero(small):
         _refine_precise(tilt, float(targets[i]), math.log(gamma0[i]), out, i)
