@@ -64,7 +64,8 @@ def test_table_csv_and_plot(bank_csv, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "12 groups, 108 samples, N from 9 to 9" in result.stdout
     header = (
-        "| n | groups_counted | groups_counted_win_rate | kl_bound | kl_estimate | kl_plugin | expected_reward "
+        "| n | groups_counted | groups_counted_win_rate | kl_bound | kl_estimate | kl_plugin "
+        "| expected_reward "
         "| win_rate |"
     )
     assert header in result.stdout
@@ -157,7 +158,11 @@ def test_jsonl_with_custom_columns(tmp_path):
             ["--ns", "1,2,100"],
             ["--ns 100 exceeds every group's size (largest N = 2)"],
         ),
-        ("prompt_id,reward,logprob\na,1,-1\na,2,-1\n", ["--ns", "1.5"], ["ns must be integers"]),
+        (
+            "prompt_id,reward,logprob\na,1,-1\na,2,-1\n",
+            ["--ns", "1.5"],
+            ["--ns: expected integers >= 1", "'1.5'"],
+        ),
         ("prompt_id,reward,logprob\na,1,-1\n", ["--plot", "x.svg"], ["x.svg", ".png"]),
     ],
 )

@@ -127,7 +127,11 @@ def test_integers_parsed_exactly():
     assert _common.parse_number("1e6", "-n") == 10**6
     assert isinstance(_common.parse_number("2.0", "-n"), int)
     assert _common.parse_number("2.5", "-n") == 2.5
-    assert _common.parse_number("1e999", "-n") == float("inf")  # the library refuses inf
+    assert _common.parse_number("inf", "-n") == float("inf")  # the library refuses inf
+    for huge in ("1e999", "-1e309", "9" * 400):  # finite as written: not silently inf
+        with pytest.raises(_common.CliError, match="too large for a 64-bit float"):
+            _common.parse_number(huge, "-n")
+    assert not isinstance(_common.parse_number("2.0000000000000001", "-n"), int)
     for bad in ("nan", "1_000", "0x10", ""):
         with pytest.raises(_common.CliError, match="is not a number"):
             _common.parse_number(bad, "-n")
@@ -209,3 +213,98 @@ def test_interrupt_inside_numba_is_exit_130(monkeypatch, capsys):
     monkeypatch.setattr(kl, "compute", other)
     with pytest.raises(SystemError, match="a real bug"):  # bugs keep their traceback
         cli.main(["kl", "--probs", "1", "--rewards", "0"])
+
+
+@pytest.mark.parametrize(
+    "args, option, value",
+    [
+        (("simulate", *INLINE, "-n", "9007199254740992.5", "--size", "10"), "-n", None),
+        (("simulate", *INLINE, "-n", "2.0000000000000001", "--size", "10"), "-n", None),
+        (("simulate", *INLINE, "-n", "2", "--size", "10.000000000000001"), "--size", None),
+        (("reproduce", "--size", "10.000000000000001", "--no-figures"), "--size", None),
+        (("bank", "{bank}", "--ns", "1,2.0000000000000001"), "--ns", "2.0000000000000001"),
+        (("bank", "{bank}", "--ns", "1,1.5"), "--ns", "1.5"),
+    ],
+)
+def test_integer_options_refuse_non_integers_exactly(tmp_path, args, option, value):
+    """A float would round these to integers (2**53, 2, 10): the exact text is checked."""
+    bank = tmp_path / "bank.csv"
+    bank.write_text("prompt_id,reward\na,1\na,2\n")
+    args = [a.format(bank=bank) for a in args]
+    value = value or args[args.index(option) + 1]
+    line = assert_one_line_error(bonkl(*args, cwd=tmp_path), f"{option}: ", repr(value))
+    assert "integer" in line
+
+
+LONG = "9" * 400
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("kl", *INLINE, "-n", LONG + ",,4"),
+        ("kl", *INLINE, "-n", "x" * 400),
+        ("kl", "--probs", "0.5," + "y" * 400, "--rewards", "0,1"),
+        ("simulate", *INLINE, "--seed", "z" * 400),
+        ("simulate", *INLINE, "--size", "1" + "0" * 300),
+        ("simulate", *INLINE, "--method", "w" * 400),  # argparse's own message
+        ("kl", "--file", "v" * 400 + ".csv"),  # the OS's message, naming the path
+        ("kl", "--file", "{bank}", "--prob-col", "u" * 400),  # the reader's message
+        ("bank", "{bank}", "--reward-col", "t" * 400),
+    ],
+)
+def test_echoed_values_are_cut(tmp_path, args):
+    bank = tmp_path / "bank.csv"
+    bank.write_text("prompt_id,reward,prob\na,1,1\n")
+    line = assert_one_line_error(bonkl(*[a.format(bank=bank) for a in args], cwd=tmp_path))
+    assert len(line) < 240 and "..." in line, line
+
+
+def test_direct_limit_names_the_options():
+    """The library's limit on method='direct', said in command-line words, checked first."""
+    from bonkl_fast.sampling import MAX_DIRECT_DRAWS
+
+    n = 2**14
+    size = MAX_DIRECT_DRAWS // n + 1  # just over the limit
+    with pytest.raises(ValueError, match="method='direct'"):  # the library refuses too
+        bk.simulate_best_of_n([0.5, 0.5], [0, 1], n, size, rng=0, method="direct")
+    for n_text, size_text in ((str(n), str(size)), ("1e9", "100")):
+        result = bonkl("simulate", *INLINE, "--method", "direct", "-n", n_text, "--size", size_text)
+        line = assert_one_line_error(
+            result, "--method direct", "-n ", "--size ", "--method inverse"
+        )
+        assert "--probs" not in line and "method='direct'" not in line
+
+
+@pytest.mark.parametrize("value", [LONG, "1e400", "-1e400"])
+def test_huge_n_same_message_in_kl_and_simulate(value):
+    lines = [
+        assert_one_line_error(bonkl(command, *INLINE, "-n", value), "too large for a 64-bit float")
+        for command in ("kl", "simulate")
+    ]
+    assert lines[0].replace("bonkl kl", "bonkl simulate") == lines[1]
+    assert lines[1].startswith("bonkl simulate: error: -n: ")
+
+
+@pytest.mark.parametrize(
+    "args, prefix",
+    [
+        (("kl", *INLINE, "-n", "-2"), "bonkl kl: error: -n: "),
+        (("kl", *INLINE, "-n", "4,0.5"), "bonkl kl: error: -n: "),
+        (("simulate", *INLINE, "-n", "-2"), "bonkl simulate: error: -n: "),
+        (("bank", "{bank}", "--ns", "0"), "bonkl bank: error: --ns: "),
+        (("bank", "{bank}", "--ns", "1,-inf"), "bonkl bank: error: --ns: "),
+    ],
+)
+def test_range_errors_name_their_option(tmp_path, args, prefix):
+    bank = tmp_path / "bank.csv"
+    bank.write_text("prompt_id,reward\na,1\na,2\n")
+    line = assert_one_line_error(bonkl(*[a.format(bank=bank) for a in args]), ">= 1")
+    assert line.startswith(prefix), line
+
+
+def test_usage_errors_are_one_line():
+    line = assert_one_line_error(bonkl("simulate", *INLINE, "--method", "fast"), "--method")
+    assert "invalid choice: 'fast'" in line and "bonkl simulate --help" in line
+    assert_one_line_error(bonkl("frobnicate"), "invalid choice: 'frobnicate'")
+    assert_one_line_error(bonkl("kl", "--rewards"), "--rewards", "expected one argument")

@@ -44,8 +44,26 @@ USER_ERRORS = (
 )
 
 
+def short_words(message: str, width: int = 100) -> str:
+    """``message`` on one line, words longer than ``width`` (a pasted value, a deep path)
+    cut to their first 40 and last 17 characters.
+
+    >>> short_words("no column " + "x" * 200 + "yz in  a.csv")
+    'no column xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxyz in a.csv'
+    """
+    words = message.split()
+    return " ".join(w if len(w) <= width else f"{w[:40]}...{w[-17:]}" for w in words)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, its usage errors (``invalid choice: '...'``) one line, long values cut."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {short_words(message)} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="bonkl",
         description="Exact KL divergence and win rate of best-of-n sampling.",
         epilog="Run 'bonkl COMMAND --help' for the options and examples of a command.",
@@ -90,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         if args.debug:
             raise
-        message = " ".join(str(exc).split()) or type(exc).__name__
+        message = short_words(str(exc)) or type(exc).__name__
         if hasattr(args, "normalize"):  # the library's advice, in command-line words
             message = message.replace("normalize=True", "--normalize")
         print(f"bonkl {args.command}: error: {message}", file=sys.stderr)

@@ -13,45 +13,64 @@ import numpy as np
 from ._output import CliError
 
 
-def parse_float_list(text: str, what: str) -> np.ndarray:
+def parse_float_list(
+    text: str, what: str, *, minimum: float | None = None, integers: bool = False
+) -> np.ndarray:
     """Parse ``"1,4,16,1e6"`` into a float array, or raise CliError naming ``what``.
 
-    Empty items (``"1,,4"``, a trailing comma) are refused, not skipped.
+    Empty items (``"1,,4"``, a trailing comma) are refused, not skipped; so are items
+    below ``minimum`` and, with ``integers``, items that are not exactly integers
+    (``2.0000000000000001`` is refused, not rounded to 2).
     """
     items = [s.strip() for s in text.split(",")]
     if not any(items):
-        raise CliError(f"{what}: expected a comma-separated list of numbers, got {text!r}")
+        raise CliError(f"{what}: expected a comma-separated list of numbers, got {shown(text)}")
     for position, item in enumerate(items, start=1):
         if not item:
-            raise CliError(f"{what}: item {position} of {text!r} is empty")
+            raise CliError(f"{what}: item {position} of {shown(text)} is empty")
     values = [parse_number(s, what) for s in items]
+    kind = "integers" if integers else "numbers"
     for item, value in zip(items, values, strict=True):
-        too_large = abs(value) > _FLOAT_MAX and "inf" not in item.lower()
-        if too_large:  # 1e400, or an integer of 400 digits: not silently inf
-            shown = item if len(item) < 20 else f"{item[:8]}...({len(item)} characters)"
-            raise CliError(f"{what}: {shown} is too large for a 64-bit float (max ~1.8e308)")
+        if (integers and not isinstance(value, int)) or (minimum is not None and value < minimum):
+            at_least = "" if minimum is None else f" >= {minimum:g}"
+            raise CliError(f"{what}: expected {kind}{at_least}, got {shown(item)}")
     return np.array(values, dtype=float)
+
+
+def shown(text: str, width: int = 60) -> str:
+    """``repr(text)``, cut to about ``width`` characters: user text echoed in a message.
+
+    >>> shown("9" * 400)
+    "'99999999999999999999999999999999999999999999999...' (400 characters)"
+    """
+    text = str(text)
+    if len(text) <= width:
+        return repr(text)
+    return f"{text[: width - 13]!r}"[:-1] + f"...' ({len(text)} characters)"
 
 
 def parse_number(text: str, what: str) -> int | float:
     """A number as written: integers (also ``1e6``, ``2.0``) as exact Python ints, else a float.
 
-    ``9007199254740993`` stays that integer (a float would round it to 2**53).
+    ``9007199254740993`` stays that integer (a float would round it to 2**53);
+    ``2.0000000000000001`` is a float, not 2: callers needing an integer refuse it.
+    Finite values beyond float64 (``1e400``, 400 digits) are refused.
     """
     text = text.strip()
     try:
         exact = Decimal(text.replace("_", "x"))  # no 1_000: refused, as in a CSV file
     except InvalidOperation:
-        raise CliError(f"{what}: {text!r} is not a number") from None
+        raise CliError(f"{what}: {shown(text)} is not a number") from None
     if exact.is_nan():
-        raise CliError(f"{what}: {text!r} is not a number")
-    if exact.is_finite() and abs(exact) < _HUGE and exact == exact.to_integral_value():
+        raise CliError(f"{what}: {shown(text)} is not a number")
+    if exact.is_finite() and abs(exact) > _FLOAT_MAX:  # not silently inf
+        raise CliError(f"{what}: {shown(text)} is too large for a 64-bit float (max ~1.8e308)")
+    if exact.is_finite() and exact == exact.to_integral_value():
         return int(exact)
     return float(text)
 
 
 _FLOAT_MAX = int(np.finfo(np.float64).max)
-_HUGE = Decimal("1e400")  # integers beyond any float64 are not expanded digit by digit
 
 
 def parse_count(
@@ -71,9 +90,9 @@ def parse_count(
     """
     value = parse_number(text, what)
     if not isinstance(value, int) or value < minimum:
-        raise CliError(f"{what}: expected an integer >= {minimum}, got {text!r}")
+        raise CliError(f"{what}: expected an integer >= {minimum}, got {shown(text)}")
     if maximum is not None and value > maximum:
-        raise CliError(f"{what}: at most {limit or maximum}, got {text!r}")
+        raise CliError(f"{what}: at most {limit or maximum}, got {shown(text)}")
     return value
 
 

@@ -106,7 +106,11 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{args.plot}: --plot writes a PNG file; give it a .png name")
     if args.plot is not None:
         _common.require_matplotlib("--plot")
-    ns = None if args.ns is None else _common.parse_float_list(args.ns, "--ns")
+    ns = (
+        None
+        if args.ns is None
+        else _common.parse_float_list(args.ns, "--ns", minimum=1, integers=True)
+    )
     bank = _read(args)
     _common.say(args, f"read {bank.rewards.shape[0]} samples from {args.file}")
     curves = bank_curves(

@@ -64,7 +64,7 @@ def run(args) -> int:
     from .reference_suite import format_table
 
     probs, rewards = distribution_from_args(args)
-    ns = parse_float_list(args.ns, "-n")
+    ns = parse_float_list(args.ns, "-n", minimum=1)
     result = compute(probs, rewards, ns, normalize=args.normalize)
     if args.json:
         print(json.dumps(result, indent=2))

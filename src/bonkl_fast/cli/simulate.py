@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 
-from ._common import CliError, new_command, parse_count, parse_number, say
+from ._common import CliError, new_command, parse_count, say
 from ._distribution import add_distribution_flags, distribution_from_args
 
 EXAMPLES = """\
@@ -47,16 +47,19 @@ MAX_SIZE = 10**11  # draws per run: about an hour here, and its per-chunk seeds 
 
 
 def run(args) -> int:
-    from .._validate import as_integer_n
+    from ..sampling import MAX_DIRECT_DRAWS
     from ..simulation import simulate_best_of_n
 
     probs, rewards = distribution_from_args(args)
     source = args.file if args.file is not None else "--probs/--rewards"
-    try:  # parsed exactly (9007199254740993 is not 2**53); the library says what n may be
-        n = as_integer_n(parse_number(args.n, "-n"))
-    except ValueError as exc:
-        raise CliError(f"-n: {exc} (one integer >= 1)") from None
+    n = parse_count(args.n, "-n", 1, 2**53, "2**53 (exact in a 64-bit float)")
     size = parse_count(args.size, "--size", 2, MAX_SIZE, f"{MAX_SIZE:.0e} draws per run")
+    if args.method == "direct" and n * size > MAX_DIRECT_DRAWS:
+        raise CliError(
+            f"--method direct: -n {n:,} x --size {size:,} = {n * size:.3g} reference draws, "
+            f"more than its limit {MAX_DIRECT_DRAWS:.3g} (seconds of work); use the default "
+            "--method inverse (the same distribution, O(log K) per draw) or smaller -n or --size"
+        )
     seed = secrets.randbits(32) if args.seed is None else parse_count(args.seed, "--seed", 0)
     say(args, f"simulating best-of-{args.n} with {size:,} draws, seed {seed}")
     try:
