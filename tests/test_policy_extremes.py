@@ -451,3 +451,18 @@ def test_frontier_reward_at_n_one_is_the_reference_mean(p, r):
             reward = _mp_bon(p, r, mpmath.mpf(n))[1][2]
             rounding = 4 * np.finfo(float).eps * 1e308
             assert _close(f.bon_reward[i], reward, rel=1e-12, abs_tol=rounding)
+
+
+@pytest.mark.parametrize("top", [5e-324, 1e-310, 1e-303])
+@pytest.mark.parametrize("kind", ["reward", "win_rate"])
+def test_tilt_for_kl_on_a_top_level_below_e_to_the_minus_700(top, kind):
+    """Was a third of the target at KL = 1 (0.664), NaN inside: the two-pass kernel's
+    shift is capped at -700 / gamma, so ``1 + sum q expm1(u)`` fell below 1/2 and its
+    log1p cancelled to log(0); and ``e^x``, ``x e^x`` overflowed past x = 703."""
+    p, r = [top, 1 - top], [1.0, 0.0]
+    p_top = float(_mp_levels(p, r)[1][-1])
+    for target in (1e-13, 1e-6, 1e-3, 1.0, 100.0, -0.9 * math.log(p_top)):
+        beta = tilt_for_kl(p, r, target, kind=kind)
+        with mpmath.workdps(60):
+            kl = _mp_tilt(p, r, beta, kind)[1][0]
+        assert _close(kl, target, rel=1e-9), (target, beta)

@@ -212,14 +212,21 @@ def tilt_precise(d, mass, win, reward, gamma, shift, total):
 
     The reference is ``q / S`` with ``S = total`` (the caller's sum of q, or 1 when
     the caller set the top mass to 1 - G). Two passes:
-    ``log Z = log1p(sum q expm1(u) / S)`` with ``u = gamma (d - shift)``, then
+    ``log Z = log1p(sum q expm1(u) / S)`` with ``u = gamma (d - shift)`` (``log(sum
+    q e^u / S)`` where that sum is below 1/2: the caller caps the shift), then
     ``KL = sum q h(u - log Z) / S``, ``h(x) = x e^x - e^x + 1 >= 0`` (no
     cancellation even for tiny KL). Returns ``(KL, win rate, reward, var u)``.
     """
     zm1, zc = 0.0, 0.0
     for level in range(mass.shape[0]):
         zm1, zc = neumaier_add(zm1, zc, mass[level] * math.expm1(gamma * (d[level] - shift)))
-    log_z = math.log1p((zm1 + zc) / total)
+    if (zm1 + zc) / total > -0.5:
+        log_z = math.log1p((zm1 + zc) / total)
+    else:  # Z e^(-gamma shift) < 1/2 (q_top < e^-700 caps the shift): Z itself, no cancelling
+        zm1, zc = 0.0, 0.0
+        for level in range(mass.shape[0]):
+            zm1, zc = neumaier_add(zm1, zc, mass[level] * math.exp(gamma * (d[level] - shift)))
+        log_z = math.log((zm1 + zc) / total)
     acc = np.zeros(5)
     comp = np.zeros(5)
     for level in range(mass.shape[0]):
