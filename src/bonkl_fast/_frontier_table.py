@@ -126,6 +126,6 @@ class Frontier:
         return f"Frontier(n=[{ns}], {columns} columns, kl_saturation={self.kl_saturation:.6g})"
 
     def _typed_columns(self) -> dict:
-        columns = self.to_dict()
+        columns: dict = self.to_dict()
         columns["n"] = _table.integers_where_integral(self.n)
         return columns

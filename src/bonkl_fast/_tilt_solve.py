@@ -202,7 +202,7 @@ def _solve_gammas_bracketed(tilt: _Tilt, targets, ts, grid, hi_idx) -> dict:
     return out
 
 
-def _refine_precise(tilt: _Tilt, goal: float, t: float, out: dict, i: int):
+def _refine_precise(tilt: _Tilt, goal: float, t: float, out: dict, i: int | np.integer):
     """Newton in log gamma with the two-pass kernel; bracket from its own values only.
 
     Steps are capped at ``reach``, which doubles while no bracket is found (a start

@@ -229,7 +229,7 @@ def kl_and_win_rate(probs, rewards, n, *, normalize: bool = False, assume_sorted
     kl, win = _over_unique_n(
         outcomes,
         n,
-        lambda rp, ns: kl_win(*rp, ns, is_sorted=assume_sorted),
+        lambda rp, ns: kl_win(rp[0], rp[1], ns, is_sorted=assume_sorted),
         value_at_one=(0.0, 0.5),
     )
     return kl, win
