@@ -251,6 +251,11 @@ LONG = "9" * 400
         ("kl", "--file", "v" * 400 + ".csv"),  # the OS's message, naming the path
         ("kl", "--file", "{bank}", "--prob-col", "u" * 400),  # the reader's message
         ("bank", "{bank}", "--reward-col", "t" * 400),
+        ("kl", "--file", "{bank}", "--prob-col", "a " * 200),  # words, each short
+        ("kl", "--file", "{bank}", "--sep", "b " * 200),
+        ("bank", "{bank}", "--plot", "c " * 200 + ".png"),
+        ("kl", "d " * 200),  # argparse: unrecognized arguments
+        ("kl", *INLINE, *["e"] * 200),
     ],
 )
 def test_echoed_values_are_cut(tmp_path, args):

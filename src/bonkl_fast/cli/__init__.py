@@ -44,22 +44,45 @@ USER_ERRORS = (
 )
 
 
-def short_words(message: str, width: int = 100) -> str:
-    """``message`` on one line, words longer than ``width`` (a pasted value, a deep path)
-    cut to their first 40 and last 17 characters.
+_QUOTED = re.compile(r"'[^']{99,}'|\"[^\"]{99,}\"")
+
+
+def short_words(message: str, echoes=(), width: int = 100) -> str:
+    """``message`` on one line, user text echoed in it (``echoes``, the command line's
+    values; quoted values; words) longer than ``width`` (a path is shown in full up to
+    that) cut to 60 characters.
 
     >>> short_words("no column " + "x" * 200 + "yz in  a.csv")
     'no column xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxyz in a.csv'
+    >>> short_words("no column '" + "a " * 60 + "'")
+    "no column 'a a a a a a a a a a a a a a a a a a a a...a a a a a a a a '"
     """
-    words = message.split()
-    return " ".join(w if len(w) <= width else f"{w[:40]}...{w[-17:]}" for w in words)
+    for text in sorted(echoes, key=len, reverse=True):
+        if len(text) > width:
+            message = message.replace(text, _cut(text))
+    message = _QUOTED.sub(lambda quoted: _cut(quoted.group()), message)
+    return " ".join(_cut(word) if len(word) > width else word for word in message.split())
+
+
+def _cut(text: str) -> str:
+    return f"{text[:40]}...{text[-17:]}"
+
+
+def _echoes(argv: list[str]) -> list[str]:
+    """The values given on the command line (``--opt=value`` split), as messages echo them."""
+    return [part for token in argv for part in {token, token.partition("=")[2]} if part]
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse, its usage errors (``invalid choice: '...'``) one line, long values cut."""
 
+    echoes: list[str] = []  # set by main(): the command line's values
+
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {short_words(message)} (see {self.prog} --help)\n")
+        message = short_words(message, _Parser.echoes)
+        if len(message) > 200:  # "unrecognized arguments: " and many of them
+            message = f"{message[:120]} ... {message[-60:]}"
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -99,7 +122,9 @@ def attach_negative_values(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(attach_negative_values(sys.argv[1:] if argv is None else argv))
+    argv = attach_negative_values(sys.argv[1:] if argv is None else argv)
+    _Parser.echoes = _echoes(argv)
+    args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
@@ -108,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as exc:
         if args.debug:
             raise
-        message = short_words(str(exc)) or type(exc).__name__
+        message = short_words(str(exc), _Parser.echoes) or type(exc).__name__
         if hasattr(args, "normalize"):  # the library's advice, in command-line words
             message = message.replace("normalize=True", "--normalize")
         print(f"bonkl {args.command}: error: {message}", file=sys.stderr)
