@@ -313,3 +313,16 @@ def test_usage_errors_are_one_line():
     assert "invalid choice: 'fast'" in line and "bonkl simulate --help" in line
     assert_one_line_error(bonkl("frobnicate"), "invalid choice: 'frobnicate'")
     assert_one_line_error(bonkl("kl", "--rewards"), "--rewards", "expected one argument")
+
+
+def test_a_reader_that_leaves_early_is_not_an_error():
+    """``bonkl kl ... | head -c 1``: the pipe closes mid-table; no error line, exit 141."""
+    ns = ",".join(str(n) for n in range(1, 6001))
+    command = [sys.executable, "-m", "bonkl_fast.cli", "kl", "--probs", ".5,.5"]
+    command += ["--rewards", "0,1", "-n", ns]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(1)
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    lines = [line for line in err.decode().splitlines() if "compiling kernels" not in line]
+    assert lines == [] and proc.returncode == 141

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib
+import os
 import re
 import sys
 
@@ -130,6 +131,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # the reader of stdout left (bonkl kl ... | head): stop quietly
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, what a shell reports for a writer whose reader left
     except USER_ERRORS as exc:
         if args.debug:
             raise
@@ -144,6 +148,12 @@ def main(argv: list[str] | None = None) -> int:
         if not _caused_by_interrupt(exc):
             raise
         return _interrupted()
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _interrupted() -> int:
