@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from _machine import machine_line
+from _memory import peak_extra
 
 
 def make_bank(prompts: int, samples: int, seed: int):
@@ -128,11 +128,6 @@ def coste_style(frame, ns):
 # ------------------------------------------------------------------ children
 
 
-def rss_now() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
 def child(method: str, data: Path, ns, repeats: int, prompts: int | None) -> dict:
     groups, rewards, logprobs, gold = (np.load(data / f"{name}.npy") for name in NAMES)
     if prompts is not None:
@@ -162,41 +157,24 @@ def child(method: str, data: Path, ns, repeats: int, prompts: int | None) -> dic
         def run():
             return pandas_curves(frame, ns)
 
-    reset = reset_peak()
-    base = rss_now()
-    times, cpu = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        run()
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    peak = peak_rss() if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    def timed_runs():
+        times, cpu = [], []
+        for _ in range(repeats):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            run()
+            times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+        return times, cpu
+
+    (times, cpu), extra, _ = peak_extra(timed_runs)
     return {
         "rows": int(rewards.shape[0]),
         "prompts": int(np.unique(groups).shape[0]),
         "median_s": float(np.median(times)),
         "times": times,
         "cpu_s": float(np.median(cpu)),
-        "peak_extra_mb": max(peak - base, 0) / 2**20,
+        "peak_extra_mb": extra / 2**20,
     }
-
-
-def reset_peak() -> bool:
-    """Reset the kernel's peak-RSS counter (Linux >= 4.0); False where unsupported."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def peak_rss() -> int:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return 0
 
 
 def run_child(method, data, ns, repeats, prompts=None) -> dict:

@@ -12,14 +12,13 @@ Usage: ``python bench/bench_pmf.py [--quick]`` (K = 1e7; 1e6 with --quick).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from functools import partial
 
 import numpy as np
 
 from _machine import machine_line
 from _memory import peak_extra
+from _timing import median_seconds
 from bonkl_fast.exact import bon_logpmf, bon_pmf
 
 
@@ -38,15 +37,6 @@ def numpy_pmf(probs, rewards, n):
 def numpy_logpmf(probs, rewards, n):
     with np.errstate(divide="ignore"):
         return np.log(numpy_pmf(probs, rewards, n))
-
-
-def median_seconds(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), max(times) - min(times)
 
 
 def main() -> None:
@@ -73,7 +63,8 @@ def main() -> None:
         ("NumPy log(pmf)", numpy_logpmf),
     ]:
         call = partial(fn, probs, rewards, n)
-        seconds, spread = median_seconds(call, 3)
+        seconds, fastest, slowest = median_seconds(call, 3)
+        spread = slowest - fastest
         results[name], extra, exact = peak_extra(call)
         note = "" if exact else " (process peak)"
         print(

@@ -13,23 +13,13 @@ Usage: ``python bench/bench_reference.py [--quick]`` (K = 1e6; 1e5 with --quick)
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 
 from _machine import machine_line
 from _memory import peak_extra
+from _timing import median_seconds
 from bonkl_fast import Reference, bon_pmf, kl_exact, win_rate
-
-
-def median_seconds(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times), max(times)
 
 
 def questions_by_function(probs, rewards):
