@@ -48,13 +48,11 @@ def column_scales(values):
 
 
 @jit
-def nan_column_means(values):
-    """Preconditions: values 2-D. Mean of each column over its non-NaN entries (NaN if none).
-
-    Summed as ``x / s`` with ``s`` from :func:`column_scales`: the same bits where
-    nothing overflows, and a finite mean of values near the float64 maximum."""
+def _scaled_column_sums(values, scale, centres, square):
+    """Preconditions: values 2-D, scale and centres per column. Per column, over the
+    non-NaN entries x: the compensated sum of ``d = x / s - c / s`` (or of ``d * d``
+    with ``square``) and the count of entries."""
     rows, cols = values.shape
-    scale = column_scales(values)
     total = np.zeros(cols)
     comp = np.zeros(cols)
     count = np.zeros(cols, dtype=np.int64)
@@ -62,12 +60,24 @@ def nan_column_means(values):
         for j in range(cols):
             x = values[i, j]
             if x == x:
-                total[j], comp[j] = neumaier_add(total[j], comp[j], x / scale[j])
+                d = x / scale[j] - centres[j] / scale[j]
+                total[j], comp[j] = neumaier_add(total[j], comp[j], d * d if square else d)
                 count[j] += 1
-    out = np.full(cols, np.nan)
-    for j in range(cols):
+    return total + comp, count
+
+
+@jit
+def nan_column_means(values):
+    """Preconditions: values 2-D. Mean of each column over its non-NaN entries (NaN if none).
+
+    Summed as ``x / s`` with ``s`` from :func:`column_scales`: the same bits where
+    nothing overflows, and a finite mean of values near the float64 maximum."""
+    scale = column_scales(values)
+    sums, count = _scaled_column_sums(values, scale, np.zeros(values.shape[1]), False)
+    out = np.full(values.shape[1], np.nan)
+    for j in range(values.shape[1]):
         if count[j] > 0:
-            out[j] = (total[j] + comp[j]) / count[j] * scale[j]
+            out[j] = sums[j] / count[j] * scale[j]
     return out
 
 
@@ -80,20 +90,10 @@ def nan_column_sems(values, means):
     Deviations are scaled by :func:`column_scales` (exact) so their squares
     neither overflow nor, for tiny values, underflow.
     """
-    rows, cols = values.shape
     scale = column_scales(values)
-    total = np.zeros(cols)
-    comp = np.zeros(cols)
-    count = np.zeros(cols, dtype=np.int64)
-    for i in range(rows):
-        for j in range(cols):
-            x = values[i, j]
-            if x == x:
-                d = x / scale[j] - means[j] / scale[j]
-                total[j], comp[j] = neumaier_add(total[j], comp[j], d * d)
-                count[j] += 1
-    out = np.full(cols, np.nan)
-    for j in range(cols):
+    sums, count = _scaled_column_sums(values, scale, means, True)
+    out = np.full(values.shape[1], np.nan)
+    for j in range(values.shape[1]):
         if count[j] > 1:
-            out[j] = math.sqrt((total[j] + comp[j]) / (count[j] - 1) / count[j]) * scale[j]
+            out[j] = math.sqrt(sums[j] / (count[j] - 1) / count[j]) * scale[j]
     return out
