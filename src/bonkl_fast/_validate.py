@@ -178,8 +178,8 @@ def as_rewards(
     depend on); ``order_only=False`` (callers that use the reward values) raises
     a ``ValueError``. Ties are never merged silently.
     """
-    raw = _original_values(rewards)
-    r = as_vector(rewards if raw is None else raw, name)
+    given, raw = _original_values(rewards)
+    r = as_vector(given if raw is None else raw, name)
     if size is not None and r.shape[0] != size:
         raise ValueError(
             f"{name} has {r.shape[0]} entries but probs has {size}; pass one reward per outcome"
@@ -196,20 +196,22 @@ def as_rewards(
     return r + 0.0 if has_negative_zero(r) else r
 
 
-def _original_values(rewards) -> np.ndarray | None:
-    """``rewards`` as an array in a dtype float64 may not hold exactly, else None."""
+def _original_values(rewards):
+    """``(given, raw)``: ``rewards`` converted once (or as given where conversion fails:
+    as_vector then raises the error), and the same values in a dtype float64 may not hold
+    exactly (None when float64 holds them)."""
     if isinstance(rewards, np.ndarray) and rewards.dtype.kind == "f" and rewards.itemsize <= 8:
-        return None
+        return rewards, None
     try:
         arr = np.asarray(rewards)
     except (TypeError, ValueError, OverflowError):
-        return None  # as_vector raises the error
+        return rewards, None
     lossy_kind = arr.dtype.kind in "iu" and arr.dtype.itemsize >= 8
     lossy_float = arr.dtype.kind == "f" and arr.dtype.itemsize > 8
     is_objects = arr.dtype == object and arr.ndim == 1
     if _mixes_large_ints(rewards, arr):  # [2**53 + 1, 2**53, 0.5] became float64 above
-        return np.array(list(rewards), dtype=object)
-    return arr if lossy_kind or lossy_float or is_objects else None
+        return arr, np.array(list(rewards), dtype=object)
+    return arr, (arr if lossy_kind or lossy_float or is_objects else None)
 
 
 def _mixes_large_ints(rewards, arr: np.ndarray) -> bool:
