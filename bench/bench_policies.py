@@ -15,7 +15,6 @@ iteration), timed on a few targets and reported per target next to ours.
 from __future__ import annotations
 
 import argparse
-import importlib
 import math
 import resource
 import statistics
@@ -26,13 +25,10 @@ import numpy as np
 from scipy.optimize import brentq
 
 from _machine import machine_line
-from bonkl_fast import _kernels_policies as kern
-from bonkl_fast import _tilt_solve
 from bonkl_fast._levels import prepare_levels
-from bonkl_fast._policy_levels import _scaled_rewards, _Tilt
-
-# the module, not the function bonkl_fast re-exports under the same name
-frontier = importlib.import_module("bonkl_fast._frontier")
+from bonkl_fast.policies import _frontier, _tilt_solve
+from bonkl_fast.policies import _kernels_best_of_n as kern
+from bonkl_fast.policies._levels import _scaled_rewards, _Tilt
 
 
 def references(size, rng):
@@ -66,18 +62,18 @@ def parts(probs, rewards, ns):
     bon_kl[ns[order] == 1.0] = 0.0
 
     start = time.perf_counter()
-    suffix = frontier._suffix_sums(levels, reward)
-    frontier._rewind_summary(levels, 1.0 / ns, suffix, reward)
-    boundary_kls = frontier._boundary_kls(levels)
+    suffix = _frontier._suffix_sums(levels, reward)
+    _frontier._rewind_summary(levels, 1.0 / ns, suffix, reward)
+    boundary_kls = _frontier._boundary_kls(levels)
     alphas = np.array(
         [
-            frontier._rewind_alpha_for_kl(levels, k, boundary_kls)
+            _frontier._rewind_alpha_for_kl(levels, k, boundary_kls)
             if k < saturation * (1 - 1e-13)
             else levels.p_top
             for k in bon_kl
         ]
     )
-    frontier._rewind_summary(levels, alphas, suffix, reward)
+    _frontier._rewind_summary(levels, alphas, suffix, reward)
     clock["rewind-and-repeat (cost and equal KL)"] = time.perf_counter() - start
 
     for kind in ("win_rate", "reward"):
@@ -109,7 +105,7 @@ def peak_memory_line(probs, rewards, ns) -> str:
     not Numba's: the kernels allocate only O(len(ns)) and per-chunk sums) next to its
     input, and the process's peak resident set so far."""
     tracemalloc.start()
-    frontier.frontier(probs, rewards, ns)
+    _frontier.frontier(probs, rewards, ns)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     input_bytes = probs.nbytes + rewards.nbytes
@@ -144,7 +140,7 @@ def main():
 
     warm = references(200, np.random.default_rng(0))
     for p, r in warm.values():
-        frontier.frontier(p, r, ns)
+        _frontier.frontier(p, r, ns)
     print(
         peak_memory_line(
             *references(size, np.random.default_rng(1))["Dirichlet(1), normal rewards"], ns
@@ -158,7 +154,7 @@ def main():
         clocks = []
         for _ in range(repeats):
             start = time.perf_counter()
-            frontier.frontier(p, r, ns)
+            _frontier.frontier(p, r, ns)
             totals.append(time.perf_counter() - start)
             clocks.append(parts(p, r, ns)[0])
         clock = {key: median([c[key] for c in clocks]) for key in clocks[0]}

@@ -137,8 +137,8 @@ def test_serial_twins_give_the_same_bits():
 
 
 def _kernel_objects():
-    for info in pkgutil.iter_modules(bonkl_fast.__path__, "bonkl_fast."):
-        if info.name.startswith("bonkl_fast._kernels"):
+    for info in pkgutil.walk_packages(bonkl_fast.__path__, "bonkl_fast."):  # and subpackages
+        if info.name.rpartition(".")[2].startswith("_kernels"):
             module = importlib.import_module(info.name)
             for name, value in vars(module).items():
                 yield info.name, name, value

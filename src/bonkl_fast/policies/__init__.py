@@ -18,10 +18,10 @@ import math
 
 import numpy as np
 
+from .._levels import prepare_levels
 from ._frontier import Frontier, frontier
-from ._levels import prepare_levels
-from ._policy_levels import _as_scalar, _expand, _Tilt, _times_power_of_two
-from ._soft_best_of_n import soft_best_of_n
+from ._levels import _as_scalar, _expand, _Tilt, _times_power_of_two
+from ._soft import soft_best_of_n
 from ._tilt_solve import _solve_gammas
 
 __all__ = [

@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from . import _table
+from .. import _table
 
 __all__ = ["Frontier", "format_n"]
 

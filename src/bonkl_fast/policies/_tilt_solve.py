@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ._policy_levels import _EPS, _Tilt
+from ._levels import _EPS, _Tilt
 
 __all__: list[str] = []
 

@@ -9,11 +9,11 @@ import math
 
 import numpy as np
 
-from . import _kernels_policies as kern
-from ._levels import prepare_levels
-from ._policy_levels import _as_scalar, _expand, _scaled_rewards, _times_power_of_two
-from ._validate import as_n
-from .exact import bon_pmf
+from .._levels import prepare_levels
+from .._validate import as_n
+from ..exact import bon_pmf
+from . import _kernels_best_of_n as kern
+from ._levels import _as_scalar, _expand, _scaled_rewards, _times_power_of_two
 
 __all__ = ["soft_best_of_n"]
 

@@ -6,15 +6,15 @@ import math
 
 import numpy as np
 
-from . import _kernels_policies as kern
+from .._kernels_exact import excess
+from .._kernels_levels import compensated_sum
+from .._levels import Levels, prepare_levels
+from .._validate import as_n
+from ..exact import kl_bound
+from . import _kernels_best_of_n as kern
 from ._frontier_table import Frontier
-from ._kernels_exact import excess
-from ._kernels_levels import compensated_sum
-from ._levels import Levels, prepare_levels
-from ._policy_levels import _EPS, _Tilt, _win_scores
+from ._levels import _EPS, _Tilt, _win_scores
 from ._tilt_solve import _tilts_at
-from ._validate import as_n
-from .exact import kl_bound
 
 __all__ = ["frontier", "Frontier"]
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import _kernels_policies as kern
-from ._kernels_levels import compensated_sum
-from ._levels import Levels
+from .._kernels_levels import compensated_sum
+from .._levels import Levels
+from . import _kernels_tilt as kern
 
 _EPS = np.finfo(np.float64).eps
 
