@@ -4,6 +4,12 @@ Every function validates its input (see :mod:`bonkl_fast._validate`), sorts
 the outcomes by reward, merges ties into levels and hands the levels to a
 Numba kernel. ``n`` may be any real number >= 1; where a function accepts an
 array of ``n`` all values are computed in a single pass over the levels.
+
+This module is the public home of the exact core: it defines the functions of
+a reference distribution and re-exports the closed-form bounds and estimator
+(:func:`kl_bound`, :func:`win_rate_bound`, :func:`kl_estimate`, defined in
+``_bounds.py``) and the comparison of any policy with the reference
+(:func:`kl_divergence`, :func:`win_rate_vs_reference`, in ``_vs_reference.py``).
 """
 
 from __future__ import annotations
@@ -11,10 +17,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import _kernels_exact as kern
+from ._bounds import kl_bound, kl_estimate, win_rate_bound
 from ._kernels_estimate import estimate_expected_many
 from ._kernels_sort import stable_argsort
-from ._levels import Levels, _check_ascending, kl_win, prepare_levels, prepare_outcomes
-from ._validate import as_n, as_probs, as_probs_rewards, as_vector
+from ._levels import _check_ascending, kl_win, prepare_levels, prepare_outcomes
+from ._over_n import _over_unique_n
+from ._validate import as_n, as_probs_rewards
+from ._vs_reference import kl_divergence, win_rate_vs_reference
 
 __all__ = [
     "bon_pmf",
@@ -30,30 +39,6 @@ __all__ = [
     "kl_divergence",
     "win_rate_vs_reference",
 ]
-
-
-def _shape_result(values: np.ndarray, shape: tuple, is_scalar: bool):
-    return float(values[0]) if is_scalar else values.reshape(shape)
-
-
-def _over_unique_n(prepared, n, kernel_call, *, value_at_one: tuple):
-    """Run ``kernel_call(prepared, ns_ascending)`` once for all distinct n, map back.
-
-    ``kernel_call`` returns one row of values per quantity (``len(value_at_one)``
-    rows); ``n = 1``, whose values are known exactly, is not sent to the kernel.
-    Returns one result per row: a float for scalar ``n``, else shaped like ``n``.
-    """
-    flat, shape, is_scalar = as_n(n)
-    rows = len(value_at_one)
-    if flat.size == 0:
-        return [np.empty(shape) for _ in range(rows)]
-    ns, inverse = np.unique(flat, return_inverse=True)
-    if ns[0] != 1.0:
-        values = np.asarray(kernel_call(prepared, ns))
-    else:
-        rest = np.asarray(kernel_call(prepared, ns[1:])) if ns.size > 1 else np.empty((rows, 0))
-        values = np.concatenate((np.reshape(value_at_one, (rows, 1)), rest), axis=1)
-    return [_shape_result(row[inverse], shape, is_scalar) for row in values]
 
 
 def _per_outcome(probs, rewards, n, log_space, normalize, assume_sorted, name):
@@ -272,132 +257,3 @@ def kl_saturation(probs, rewards, *, normalize: bool = False) -> float:
     1.203973
     """
     return prepare_levels(probs, rewards, normalize=normalize).saturation
-
-
-def kl_bound(n):
-    """Folklore best-of-n KL, ``log n - (n - 1) / n``: an upper bound (MATH §3).
-
-    Elementwise over ``n >= 1``; accurate near ``n = 1`` (series, no cancellation).
-
-    Examples
-    --------
-    >>> round(kl_bound(1000), 12)
-    5.908755278982
-    """
-    flat, shape, is_scalar = as_n(n)
-    values = kern.kl_bound_many(flat)
-    return _shape_result(values, shape, is_scalar)
-
-
-def win_rate_bound(n):
-    """Continuous-reward best-of-n win rate ``n / (n + 1)``: an upper bound (MATH §5).
-
-    Examples
-    --------
-    >>> win_rate_bound([1, 3])
-    array([0.5 , 0.75])
-    """
-    flat, shape, is_scalar = as_n(n)
-    return _shape_result(flat / (flat + 1.0), shape, is_scalar)
-
-
-def kl_estimate(eps, n):
-    """The KL estimator of MATH §4 for selected-outcome probability ``eps``.
-
-    Parameters
-    ----------
-    eps : float or array_like
-        Reference probability of the selected outcome, in (0, 1].
-    n : float or array_like
-        Number of draws, >= 1. Broadcast against ``eps``.
-
-    Returns
-    -------
-    float or ndarray
-        Exact KL of best-of-n for a continuous reference of mass ``1 - eps``
-        plus a top atom of mass ``eps``; in ``[0, kl_bound(n)]``, ``0`` at
-        ``n = 1`` or ``eps = 1``, ``-> kl_bound(n)`` as ``eps -> 0``.
-
-    Examples
-    --------
-    >>> round(kl_estimate(0.5, 2), 12)
-    0.179098831081
-    >>> kl_estimate([1e-12, 1.0], 1000).round(6)
-    array([5.908755, 0.      ])
-    """
-    eps_arr = np.asarray(eps)
-    if eps_arr.dtype.kind not in "iuf":
-        as_vector(np.atleast_1d(eps_arr), "eps")  # raises the TypeError
-    eps_arr = eps_arr.astype(np.float64)
-    if not np.isfinite(eps_arr).all() or ((eps_arr <= 0) | (eps_arr > 1)).any():
-        bad = eps_arr[~((eps_arr > 0) & (eps_arr <= 1))].flat[0]
-        raise ValueError(f"eps must be a probability in (0, 1], got {bad}")
-    n_flat, n_shape, _ = as_n(n)
-    try:
-        e, nn = np.broadcast_arrays(eps_arr, n_flat.reshape(n_shape))
-    except ValueError:
-        raise ValueError(
-            f"eps (shape {eps_arr.shape}) and n (shape {n_shape}) do not broadcast together; "
-            "pass arrays of equal shape, or a scalar for one of them"
-        ) from None
-    values = kern.kl_estimate_many(
-        np.ascontiguousarray(e).ravel(), np.ascontiguousarray(nn).ravel()
-    )
-    if e.ndim == 0:
-        return float(values[0])
-    return values.reshape(e.shape)
-
-
-def kl_divergence(policy, probs) -> float:
-    """KL(policy || probs) in nats for two pmfs over the same outcomes.
-
-    Infinite when ``policy`` puts mass where ``probs`` has none. Both vectors
-    are validated like ``probs`` (non-negative, summing to 1).
-
-    Examples
-    --------
-    >>> round(kl_divergence([0.25, 0.75], [0.5, 0.5]), 12)
-    0.130812035941
-    """
-    q = as_probs(policy, name="policy")
-    p = as_probs(probs)
-    if q.shape != p.shape:
-        raise ValueError(f"policy has {q.shape[0]} outcomes but probs has {p.shape[0]}")
-    support = q > 0
-    if (p[support] == 0).any():
-        return float("inf")
-    qs, ps = q[support], p[support]
-    with np.errstate(over="ignore", under="ignore"):  # handled just below
-        ratio = qs / ps
-    exact = np.isfinite(ratio) & (ratio > 0)
-    log_ratio = np.empty_like(ratio)
-    log_ratio[exact] = np.log(ratio[exact])
-    log_ratio[~exact] = np.log(qs[~exact]) - np.log(ps[~exact])  # q/p beyond float64
-    return float(max(np.sum(qs * log_ratio), 0.0))
-
-
-def win_probability(levels: Levels) -> np.ndarray:
-    """Per outcome (caller's order): ``P(r(Y) < r_y) + P(r(Y) = r_y) / 2`` for ``Y ~ pi``."""
-    below_count = np.searchsorted(levels.reward, levels.rewards, side="left")
-    below = np.where(below_count > 0, levels.cum[np.maximum(below_count - 1, 0)], 0.0)
-    at = np.minimum(below_count, levels.reward.size - 1)
-    tied = np.where(levels.reward[at] == levels.rewards, levels.mass[at], 0.0)
-    return below + 0.5 * tied
-
-
-def win_rate_vs_reference(policy, probs, rewards, *, normalize: bool = False) -> float:
-    """Win rate of any pmf ``policy`` against the reference, ties counting 1/2.
-
-    ``W = sum_y policy_y * (P(R < r_y) + P(R = r_y) / 2)`` with ``R`` the reward of
-    a draw from the reference (MATH §5).
-
-    Examples
-    --------
-    >>> win_rate_vs_reference([0.25, 0.75], [0.5, 0.5], [0, 1])
-    0.625
-    """
-    q = as_probs(policy, name="policy")
-    levels = prepare_levels(probs, rewards, normalize=normalize)
-    if q.shape != levels.probs.shape:
-        raise ValueError(f"policy has {q.shape[0]} outcomes but probs has {levels.probs.shape[0]}")
-    return float(np.sum(q * win_probability(levels)))

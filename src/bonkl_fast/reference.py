@@ -15,7 +15,7 @@ from . import _kernels_exact as kern
 from ._kernels_estimate import estimate_expected_many
 from ._levels import kl_win, prepare_levels
 from ._validate import as_n
-from .exact import _over_unique_n
+from ._over_n import _over_unique_n
 
 __all__ = ["Reference"]
 
@@ -171,11 +171,12 @@ class Reference:
         )
 
     def frontier(self, ns):
-        """Best-of-n and the comparison policies at ``ns``, as :func:`bonkl_fast.frontier`."""
-        from .policies import frontier
+        """Best-of-n and the comparison policies at ``ns``, as :func:`bonkl_fast.frontier`,
+        on the levels built at construction (no validation, sort or merge again)."""
+        from .policies._frontier import frontier_of_levels
+        from .policies._levels import with_reward_values
 
-        probs, rewards = self._sorted_input()
-        return frontier(probs, rewards, ns, assume_sorted=True)
+        return frontier_of_levels(with_reward_values(self._levels, self._raw_rewards_sorted), ns)
 
     def rewind_and_repeat(self, alpha) -> np.ndarray:
         """Rewind-and-repeat pmf, as :func:`bonkl_fast.rewind_and_repeat`."""
