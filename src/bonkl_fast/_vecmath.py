@@ -29,7 +29,7 @@ from numba.extending import intrinsic
 
 from ._jit import jit
 
-__all__ = ["exp_fast", "log_fast", "log1p_fast", "float_bits", "bits_float"]
+__all__ = ["exp_fast", "log_fast", "log1p_fast", "expm1_fast", "float_bits", "bits_float"]
 
 
 @intrinsic
@@ -61,7 +61,7 @@ _NAN = math.nan
 # Round-to-nearest shifter: bits(x + 1.5 * 2**52) = bits(1.5 * 2**52) + round(x) for |x| < 2**51.
 _SHIFT = 6755399441055744.0
 _SHIFT_BITS = 0x4338000000000000
-# ln 2 = _LN2_HI + _LN2_LO; _LN2_HI has 32 significant bits, so k * _LN2_HI is exact for |k| < 2**21.
+# ln 2 = _LN2_HI + _LN2_LO; _LN2_HI has 32 significant bits: k * _LN2_HI is exact for |k| < 2**21.
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e00
@@ -177,3 +177,38 @@ def log1p_fast(x):
     c = 0.0 if near else err / u
     result = _log_special(u, _log_kernel(k, f, c))
     return x if x == 0.0 else result  # log1p(-0.0) = -0.0
+
+
+@jit(inline="always")
+def _pow2(k):
+    """``2.0**k`` for integer -1022 <= k <= 1023, from its bits."""
+    return bits_float((k + 1023) << 52)
+
+
+@jit(inline="always")
+def expm1_fast(x):
+    """``e**x - 1`` for float64 ``x``, accurate also for tiny |x|; branch-free (MATH §13)."""
+    xc = 710.0 if x > 710.0 else x  # overflow to inf; e**x - 1 rounds to -1 below -38.9
+    xc = -40.0 if xc < -40.0 else xc
+    xc = 0.0 if xc != xc else xc
+    k, kf, hi, lo = _reduce_ln2(xc)
+    r = hi - lo
+    c = (hi - r) - lo  # the rounding error of r
+    hfx = 0.5 * r
+    hxs = r * hfx
+    r1 = 1.0 + hxs * (_Q1 + hxs * (_Q2 + hxs * (_Q3 + hxs * (_Q4 + hxs * _Q5))))
+    t = 3.0 - r1 * hfx
+    e = hxs * ((r1 - t) / (6.0 - r * t))
+    e = r * (e - c) - c - hxs  # e**xc = 2**k (1 + r - e)
+    kk = 0 if k < 0 else (60 if k > 60 else k)  # where 2**k and 2**-k below are used
+    two_k = _pow2(kk)
+    two_minus_k = _pow2(-kk)
+    small = ((r - e) + (1.0 - two_minus_k)) * two_k  # 0 <= k < 20 (k = 0: r - e)
+    middle = (r - (e + two_minus_k) + 1.0) * two_k  # 20 <= k <= 56
+    large = _scale((r - e) + 1.0, k) - 1.0  # k <= -2 or k >= 57
+    result = small if k < 20 else (middle if k <= 56 else large)
+    result = large if k < -1 else result
+    result = (0.5 * (r - e) - 0.5) if k == -1 else result
+    result = (-2.0 * (e - (r + 0.5))) if (k == 1) & (r < -0.25) else result
+    result = x if abs(x) < 5.551115123125783e-17 else result  # |x| < 2**-54, also -0.0
+    return x + x if x != x else result
