@@ -1,18 +1,19 @@
 """The result of :func:`bonkl_fast.bank_curves`: curves per group, their means over groups,
-standard errors, confidence intervals and tables (MATH §7, §11)."""
+standard errors, confidence intervals and tables (MATH §7, §11).
+
+:class:`BankCurves` holds the curves and answers questions about them; the
+statistics over groups (means, standard errors, intervals, the bootstrap) are
+computed in ``_bank_stats.py`` and the tables written in ``_bank_tables.py``.
+"""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from statistics import NormalDist
 
 import numpy as np
 
-from . import _kernels_bank_rows as rows_kern
-from . import _table
+from . import _bank_stats, _bank_tables, _table
 from ._kernels_exact import kl_bound_many
-from ._random import check_random_state
 
 __all__ = ["BankCurves"]
 
@@ -25,7 +26,6 @@ POPULATION_NOTE = (
     "* the groups averaged change with n (groups of different sizes N): a row averages only "
     "the groups with N >= n (win rate: N > n), so rows describe different sets of prompts"
 )
-_COUNTS = ("n", "groups_counted", "groups_counted_win_rate")
 DISTINCT_NOTE = "all samples distinct: log n - (n-1)/n is exact here (KL estimate = folklore bound)"
 
 
@@ -78,17 +78,18 @@ class BankCurves:
     evaluated: dict = field(default_factory=dict)
     evaluated_win_rate: dict = field(default_factory=dict)
     kl_bound: np.ndarray = field(init=False)
+    # per curve, its mean over groups and that mean's standard error (set in __post_init__)
     mean_expected_reward: np.ndarray = field(init=False)
-    mean_win_rate: np.ndarray = field(init=False)
-    mean_kl_estimate: np.ndarray | None = field(init=False)
-    mean_kl_plugin: np.ndarray = field(init=False)
-    mean_evaluated: dict = field(init=False)
-    mean_evaluated_win_rate: dict = field(init=False)
     sem_expected_reward: np.ndarray = field(init=False)
+    mean_win_rate: np.ndarray = field(init=False)
     sem_win_rate: np.ndarray = field(init=False)
+    mean_kl_estimate: np.ndarray | None = field(init=False)
     sem_kl_estimate: np.ndarray | None = field(init=False)
+    mean_kl_plugin: np.ndarray = field(init=False)
     sem_kl_plugin: np.ndarray = field(init=False)
+    mean_evaluated: dict = field(init=False)
     sem_evaluated: dict = field(init=False)
+    mean_evaluated_win_rate: dict = field(init=False)
     sem_evaluated_win_rate: dict = field(init=False)
     groups_counted: np.ndarray = field(init=False)
     groups_counted_win_rate: np.ndarray = field(init=False)
@@ -100,11 +101,11 @@ class BankCurves:
         put("kl_bound", kl_bound_many(self.ns.astype(np.float64)))
         for name in PER_GROUP:
             per_group = getattr(self, name)
-            stats = (None, None) if per_group is None else _mean_sem(per_group)
+            stats = (None, None) if per_group is None else _bank_stats.mean_sem(per_group)
             put(f"mean_{name}", stats[0])
             put(f"sem_{name}", stats[1])
         for name in ("evaluated", "evaluated_win_rate"):
-            stats = {key: _mean_sem(value) for key, value in getattr(self, name).items()}
+            stats = {key: _bank_stats.mean_sem(value) for key, value in getattr(self, name).items()}
             put(f"mean_{name}", {key: value[0] for key, value in stats.items()})
             put(f"sem_{name}", {key: value[1] for key, value in stats.items()})
         at_least = self.n_samples[:, None] >= self.ns[None, :]
@@ -162,25 +163,7 @@ class BankCurves:
         if not 0.0 < level < 1.0:
             raise ValueError(f"level must be in (0, 1), e.g. 0.95, got {level!r}")
         values, mean = self.curve(name, evaluation)
-        if method == "normal":
-            sem = rows_kern.nan_column_sems(np.ascontiguousarray(values), mean)
-            half = NormalDist().inv_cdf((1.0 + level) / 2.0) * sem
-            with np.errstate(over="ignore"):  # an end beyond float64 is +-inf, as it should be
-                return mean - half, mean + half
-        if method != "bootstrap":
-            raise ValueError(f"method must be 'normal' or 'bootstrap', got {method!r}")
-        if int(resamples) != resamples or resamples < 2:
-            raise ValueError(f"resamples must be an integer >= 2, got {resamples!r}")
-        means = _bootstrap_means(values, int(resamples), check_random_state(rng))
-        low = np.full(mean.shape, np.nan)
-        high = np.full(mean.shape, np.nan)
-        enough = (~np.isnan(values)).sum(axis=0) >= 2
-        if enough.any():
-            tails = [(1.0 - level) / 2.0, (1.0 + level) / 2.0]
-            kept = means[:, enough]
-            kept = np.where(np.isnan(kept), mean[enough], kept)  # a resample missing every group
-            low[enough], high[enough] = np.quantile(kept, tails, axis=0)
-        return low, high
+        return _bank_stats.confidence_interval(values, mean, level, method, resamples, rng)
 
     def notes(self) -> list[str]:
         """Sentences a reader of the averaged table needs (NaN win rates, changing groups)."""
@@ -238,13 +221,7 @@ class BankCurves:
 
     def to_dict(self) -> dict:
         """Every averaged curve and its sem as JSON-ready lists (NaN as None), with the notes."""
-        columns = self.table(sem=True)
-        out: dict = {name: [_plain(v) for v in column] for name, column in columns.items()}
-        out["n_samples_min"] = int(self.n_samples.min())
-        out["n_samples_max"] = int(self.n_samples.max())
-        out["n_groups"] = int(self.n_samples.shape[0])
-        out["notes"] = self.notes()
-        return out
+        return _bank_tables.as_dict(self)
 
     def to_csv(self) -> str:
         """The averaged curves and their sems as CSV (full precision, ``nan`` for undefined)."""
@@ -253,26 +230,9 @@ class BankCurves:
     def to_pandas(self, *, per_group: bool = False):
         """A tidy ``pandas.DataFrame``: one row per n and curve (``mean``, ``sem``,
         ``groups_counted``), or with ``per_group=True`` one row per group, n and curve."""
-        columns = self.table(sem=True)
-        curves = [name for name in columns if name not in _COUNTS and not name.endswith("_sem")]
         if per_group:
             return _table.data_frame(self._per_group_rows())
-        m = self.ns.shape[0]
-        return _table.data_frame(
-            {
-                "n": np.tile(self.ns, len(curves)),
-                "curve": np.repeat(curves, m),
-                "mean": np.concatenate([columns[c] for c in curves]),
-                "sem": np.concatenate(
-                    [columns.get(f"{c}_sem", np.full(m, np.nan)) for c in curves]
-                ),
-                "groups_counted": np.concatenate([self._counted(c) for c in curves]),
-            }
-        )
-
-    def _counted(self, curve: str) -> np.ndarray:
-        """Groups averaged into ``curve`` per n (the win rates need N > n)."""
-        return self.groups_counted_win_rate if "win_rate" in curve else self.groups_counted
+        return _bank_tables.mean_frame(self)
 
     def _per_group_rows(self) -> dict:
         named = [(n, getattr(self, n)) for n in PER_GROUP if getattr(self, n) is not None]
@@ -300,52 +260,4 @@ class BankCurves:
 
     def to_markdown(self) -> str:
         """The averaged curves as a Markdown table (6 digits, +- one sem), then the notes."""
-        columns = self.table(sem=True)
-        shown = [name for name in columns if not name.endswith("_sem")]
-        changes = self.population_changes()
-        lines = ["| " + " | ".join(shown) + " |", "|" + "---:|" * len(shown)]
-        for i in range(self.ns.shape[0]):
-            cells = []
-            for name in shown:
-                cell = _table.cell(columns[name][i], digits=6)
-                error = columns.get(f"{name}_sem")
-                if error is not None and math.isfinite(error[i]):
-                    noise = error[i] <= 1e-12 * max(1.0, abs(columns[name][i]))  # rounding only
-                    cell += " ± 0" if noise else f" ± {error[i]:.2g}"
-                if name == "groups_counted" and changes[i]:
-                    cell += "*"
-                cells.append(cell)
-            lines.append("| " + " | ".join(cells) + " |")
-        notes = self.notes()
-        if notes:
-            lines += ["", "± one standard error across groups; " + notes[0]] + notes[1:]
-        return "\n".join(lines) + "\n"
-
-
-def _mean_sem(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    values = np.ascontiguousarray(values)
-    mean = rows_kern.nan_column_means(values)
-    return mean, rows_kern.nan_column_sems(values, mean)
-
-
-def _bootstrap_means(values: np.ndarray, resamples: int, rng) -> np.ndarray:
-    """Means over groups of ``resamples`` resamples with replacement: (resamples, m)."""
-    n_groups = values.shape[0]
-    defined = (~np.isnan(values)).astype(np.float64)
-    scale = rows_kern.column_scales(np.ascontiguousarray(values))  # powers of two: exact
-    filled = np.where(np.isnan(values), 0.0, values / scale)
-    out = np.empty((resamples, values.shape[1]))
-    chunk = max(1, min(resamples, (1 << 24) // max(n_groups, 1)))
-    for lo in range(0, resamples, chunk):
-        hi = min(resamples, lo + chunk)
-        counts = rng.multinomial(n_groups, np.full(n_groups, 1.0 / n_groups), size=hi - lo)
-        counts = counts.astype(np.float64)
-        total, count = counts @ filled, counts @ defined
-        out[lo:hi] = np.divide(total, count, out=np.full_like(total, np.nan), where=count > 0)
-    return out * scale
-
-
-def _plain(value):
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    return float(value) if math.isfinite(value) else None
+        return _bank_tables.markdown(self)
