@@ -1,8 +1,10 @@
-"""Shared test configuration: hypothesis profiles and JIT warm-up."""
+"""Shared test configuration: hypothesis profiles, JIT warm-up, the ``bonkl`` runner."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -35,3 +37,23 @@ def warm_exact_kernels():
     bk.bon_pmf(p, r, 3.0)
     bk.kl_estimate_expected(p, r, 2.0)
     bk.kl_estimate(0.5, 2.0)
+
+
+@pytest.fixture(scope="session")
+def bonkl():
+    """Run the ``bonkl`` command in a fresh interpreter: ``bonkl("kl", "--probs", "1", cwd=path)``.
+
+    Arguments go through ``str``; the result is the ``subprocess.CompletedProcess`` with text
+    ``stdout`` and ``stderr``. The timeout only stops a hung run.
+    """
+
+    def run(*args, cwd=None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "bonkl_fast.cli", *map(str, args)],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            timeout=600,
+        )
+
+    return run

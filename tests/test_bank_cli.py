@@ -24,16 +24,6 @@ def warm_bank_kernels():
     bank_curves([0.0, 1.0, 1.0], logprobs=[-1.0, -2.0, -3.0], groups=[0, 0, 1])
 
 
-def bonkl(*args, cwd):
-    return subprocess.run(
-        [sys.executable, "-m", "bonkl_fast.cli", "bank", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=120,
-    )
-
-
 @pytest.fixture
 def bank_csv(tmp_path):
     path = tmp_path / "bank.csv"
@@ -58,9 +48,9 @@ def png_size(path):
     return struct.unpack(">II", data[16:24]), len(data)
 
 
-def test_table_csv_and_plot(bank_csv, tmp_path):
+def test_table_csv_and_plot(bank_csv, tmp_path, bonkl):
     out_csv, out_png = tmp_path / "out" / "curves.csv", tmp_path / "out" / "curves.png"
-    result = bonkl(bank_csv, "--csv", out_csv, "--plot", out_png, cwd=tmp_path)
+    result = bonkl("bank", bank_csv, "--csv", out_csv, "--plot", out_png, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "12 groups, 108 samples, N from 9 to 9" in result.stdout
     header = (
@@ -95,20 +85,22 @@ def test_table_csv_and_plot(bank_csv, tmp_path):
         got = np.array([float(r[column]) for r in rows])
         np.testing.assert_allclose(got, values, rtol=1e-12, atol=1e-15, err_msg=column)
     # an existing output is replaced only with --force
-    again = bonkl(bank_csv, "--csv", out_csv, "--ns", "1,3", cwd=tmp_path)
+    again = bonkl("bank", bank_csv, "--csv", out_csv, "--ns", "1,3", cwd=tmp_path)
     assert_one_line_error(again, "curves.csv exists", "--force")
-    again = bonkl(bank_csv, "--csv", out_csv, "--ns", "1,3", "--force", cwd=tmp_path)
+    again = bonkl("bank", bank_csv, "--csv", out_csv, "--ns", "1,3", "--force", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert out_csv.read_text().count("\n") == 3
 
 
-def test_refuses_to_overwrite_foreign_files(bank_csv, tmp_path):
+def test_refuses_to_overwrite_foreign_files(bank_csv, tmp_path, bonkl):
     mine = tmp_path / "mine.csv"
     mine.write_text("keep me\n")
-    result = bonkl(bank_csv, "--csv", mine, cwd=tmp_path)
+    result = bonkl("bank", bank_csv, "--csv", mine, cwd=tmp_path)
     assert_one_line_error(result, "mine.csv exists", "--force")
     assert mine.read_text() == "keep me\n"
-    forced = bonkl(bank_csv, "--csv", mine, "--force", "--no-logprob", "--ns", "2", cwd=tmp_path)
+    forced = bonkl(
+        "bank", bank_csv, "--csv", mine, "--force", "--no-logprob", "--ns", "2", cwd=tmp_path
+    )
     assert forced.returncode == 0, forced.stderr
     header = (
         "n,groups_counted,groups_counted_win_rate,kl_bound,kl_plugin,kl_plugin_sem,expected_reward,"
@@ -117,7 +109,7 @@ def test_refuses_to_overwrite_foreign_files(bank_csv, tmp_path):
     assert mine.read_text().splitlines()[0] == header
 
 
-def test_jsonl_with_custom_columns(tmp_path):
+def test_jsonl_with_custom_columns(tmp_path, bonkl):
     path = tmp_path / "bank.jsonl"
     path.write_text(
         "".join(
@@ -126,6 +118,7 @@ def test_jsonl_with_custom_columns(tmp_path):
         )
     )
     result = bonkl(
+        "bank",
         path,
         "--group-col",
         "q",
@@ -166,12 +159,12 @@ def test_jsonl_with_custom_columns(tmp_path):
         ("prompt_id,reward,logprob\na,1,-1\n", ["--plot", "x.svg"], ["x.svg", ".png"]),
     ],
 )
-def test_errors_are_one_line(tmp_path, make, extra, fragments):
+def test_errors_are_one_line(tmp_path, make, extra, fragments, bonkl):
     path = tmp_path / "missing.csv"
     if make is not None:
         path = tmp_path / "bank.csv"
         path.write_text(make)
-    assert_one_line_error(bonkl(path, *extra, cwd=tmp_path), *fragments)
+    assert_one_line_error(bonkl("bank", path, *extra, cwd=tmp_path), *fragments)
 
 
 def write_gold_bank(path):
@@ -184,12 +177,12 @@ def write_gold_bank(path):
     return gold
 
 
-def test_eval_cols_json_csv_and_plot(tmp_path):
+def test_eval_cols_json_csv_and_plot(tmp_path, bonkl):
     path = tmp_path / "gold.csv"
     gold = write_gold_bank(path)
     out_csv, out_png = tmp_path / "curves.csv", tmp_path / "over.png"
     args = ["--eval-col", "gold", "--eval-col", "human", "--ns", "1,2,4,9"]
-    result = bonkl(path, *args, "--json", "--csv", out_csv, "--plot", out_png, cwd=tmp_path)
+    result = bonkl("bank", path, *args, "--json", "--csv", out_csv, "--plot", out_png, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     expected = bank_curves(
@@ -219,13 +212,13 @@ def test_eval_cols_json_csv_and_plot(tmp_path):
     assert width >= 1000 and height >= 400 and size > 30_000
 
 
-def test_table_says_when_groups_change_with_n(tmp_path):
+def test_table_says_when_groups_change_with_n(tmp_path, bonkl):
     path = tmp_path / "uneven.csv"
     path.write_text(
         "prompt_id,reward\n"
         + "".join(f"{g},{r}\n" for g, r in [("a", 1), ("a", 2), ("a", 3), ("b", 0), ("b", 5)])
     )
-    result = bonkl(path, "--ns", "1,2,3", cwd=tmp_path)
+    result = bonkl("bank", path, "--ns", "1,2,3", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "| 3 | 1* |" in result.stdout and "groups averaged change with n" in result.stdout
 

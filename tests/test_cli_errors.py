@@ -14,16 +14,6 @@ from bonkl_fast import cli
 from bonkl_fast.cli import _common
 
 
-def bonkl(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "bonkl_fast.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
-
-
 def assert_one_line_error(result, *fragments):
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert result.stdout == ""
@@ -60,7 +50,7 @@ INLINE = ("--probs", "0.5,0.5", "--rewards", "0,1")
         (("simulate", *INLINE, "--size", "2e11"), ("--size", "at most 1e+11 draws per run")),
     ],
 )
-def test_mistakes_are_one_line_exit_2(tmp_path, args, fragments):
+def test_mistakes_are_one_line_exit_2(tmp_path, args, fragments, bonkl):
     line = assert_one_line_error(bonkl(*args, cwd=tmp_path), *fragments)
     assert "normalize=True" not in line
     assert list(tmp_path.iterdir()) == []  # reproduce refused before writing anything
@@ -103,7 +93,7 @@ def test_missing_column_names_its_option(capsys, tmp_path, args, advice):
     assert err.count("\n") == 1 and "no column" in err and err.rstrip().endswith(advice)
 
 
-def test_negative_numbers_are_values():
+def test_negative_numbers_are_values(bonkl):
     result = bonkl("kl", "--probs", "0.5,0.5", "--rewards", "-1,2", "-n", "1,4", "--json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -153,7 +143,7 @@ def test_library_errors_become_one_line(monkeypatch, capsys, error):
     assert err.count("\n") == 1 and err.startswith("bonkl kl: error: ")
 
 
-def test_huge_json_and_long_csv_field_one_line(tmp_path):
+def test_huge_json_and_long_csv_field_one_line(tmp_path, bonkl):
     path = tmp_path / "d.json"
     path.write_text('{"prob": [1e309, 1], "reward": [0, 1]}')
     assert_one_line_error(bonkl("kl", "--file", path), "d.json")
@@ -226,7 +216,7 @@ def test_interrupt_inside_numba_is_exit_130(monkeypatch, capsys):
         (("bank", "{bank}", "--ns", "1,1.5"), "--ns", "1.5"),
     ],
 )
-def test_integer_options_refuse_non_integers_exactly(tmp_path, args, option, value):
+def test_integer_options_refuse_non_integers_exactly(tmp_path, args, option, value, bonkl):
     """A float would round these to integers (2**53, 2, 10): the exact text is checked."""
     bank = tmp_path / "bank.csv"
     bank.write_text("prompt_id,reward\na,1\na,2\n")
@@ -258,14 +248,14 @@ LONG = "9" * 400
         ("kl", *INLINE, *["e"] * 200),
     ],
 )
-def test_echoed_values_are_cut(tmp_path, args):
+def test_echoed_values_are_cut(tmp_path, args, bonkl):
     bank = tmp_path / "bank.csv"
     bank.write_text("prompt_id,reward,prob\na,1,1\n")
     line = assert_one_line_error(bonkl(*[a.format(bank=bank) for a in args], cwd=tmp_path))
     assert len(line) < 240 and "..." in line, line
 
 
-def test_direct_limit_names_the_options():
+def test_direct_limit_names_the_options(bonkl):
     """The library's limit on method='direct', said in command-line words, checked first."""
     from bonkl_fast.sampling import MAX_DIRECT_DRAWS
 
@@ -282,7 +272,7 @@ def test_direct_limit_names_the_options():
 
 
 @pytest.mark.parametrize("value", [LONG, "1e400", "-1e400"])
-def test_huge_n_same_message_in_kl_and_simulate(value):
+def test_huge_n_same_message_in_kl_and_simulate(value, bonkl):
     lines = [
         assert_one_line_error(bonkl(command, *INLINE, "-n", value), "too large for a 64-bit float")
         for command in ("kl", "simulate")
@@ -301,14 +291,14 @@ def test_huge_n_same_message_in_kl_and_simulate(value):
         (("bank", "{bank}", "--ns", "1,-inf"), "bonkl bank: error: --ns: "),
     ],
 )
-def test_range_errors_name_their_option(tmp_path, args, prefix):
+def test_range_errors_name_their_option(tmp_path, args, prefix, bonkl):
     bank = tmp_path / "bank.csv"
     bank.write_text("prompt_id,reward\na,1\na,2\n")
     line = assert_one_line_error(bonkl(*[a.format(bank=bank) for a in args]), ">= 1")
     assert line.startswith(prefix), line
 
 
-def test_usage_errors_are_one_line():
+def test_usage_errors_are_one_line(bonkl):
     line = assert_one_line_error(bonkl("simulate", *INLINE, "--method", "fast"), "--method")
     assert "invalid choice: 'fast'" in line and "bonkl simulate --help" in line
     assert_one_line_error(bonkl("frobnicate"), "invalid choice: 'frobnicate'")

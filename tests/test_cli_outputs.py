@@ -22,16 +22,6 @@ from bonkl_fast.cli._output import CliError, OwnedFolder, check_writable, write_
 PROCESSES = 12
 
 
-def bonkl(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "bonkl_fast.cli", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=300,
-    )
-
-
 def assert_one_line_error(result, *fragments):
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
@@ -77,7 +67,7 @@ def test_results_final_csv_does_not_make_final_csv_bonkls(tmp_path):
     assert (tmp_path / "final.csv").read_text() == "the user's own\n"
 
 
-def test_results_final_csv_through_bonkl_bank(tmp_path):
+def test_results_final_csv_through_bonkl_bank(tmp_path, bonkl):
     bank = tmp_path / "bank.csv"
     bank.write_text("prompt_id,reward\n" + "".join(f"{i % 3},{i % 5}\n" for i in range(30)))
     (tmp_path / "final.csv").write_text("the user's own\n")
@@ -107,7 +97,7 @@ def test_symlink_at_output_path_refused(tmp_path, dangling):
 
 
 @pytest.mark.parametrize("dangling", [False, True])
-def test_reproduce_refuses_symlink_in_its_folder(tmp_path, dangling):
+def test_reproduce_refuses_symlink_in_its_folder(tmp_path, dangling, bonkl):
     out = tmp_path / "out"
     out.mkdir()
     target = tmp_path / "victim.csv"
@@ -175,7 +165,7 @@ def test_interrupted_text_write_keeps_old_file(tmp_path, monkeypatch):
 # ----------------------------------------------------------- checked up front
 
 
-def test_unwritable_outputs_refused_before_computing(tmp_path):
+def test_unwritable_outputs_refused_before_computing(tmp_path, bonkl):
     a_file = tmp_path / "a_file"
     a_file.write_text("x")
     result = bonkl("reproduce", "--out", a_file / "out")

@@ -6,7 +6,6 @@ import csv
 import json
 import struct
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,16 +18,6 @@ from bonkl_fast.cli import reproduce
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def bonkl(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bonkl_fast.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        timeout=600,
-    )
-
-
 def png_size(path: Path) -> tuple[int, int]:
     data = path.read_bytes()
     assert data[:8] == PNG_SIGNATURE, f"{path} is not a PNG"
@@ -37,7 +26,7 @@ def png_size(path: Path) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def reproduced(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+def reproduced(tmp_path_factory, bonkl) -> tuple[Path, subprocess.CompletedProcess]:
     out = tmp_path_factory.mktemp("repro") / "out"
     result = bonkl("reproduce", "--out", str(out), "--size", "20000")
     return out, result
@@ -104,7 +93,7 @@ def test_reproduce_prints_summary_table(reproduced):
     assert any(line.startswith("binary top=0.0001") and " 1,000 " in line for line in lines)
 
 
-def test_reproduce_refuses_to_overwrite_foreign_file(tmp_path):
+def test_reproduce_refuses_to_overwrite_foreign_file(tmp_path, bonkl):
     out = tmp_path / "out"
     out.mkdir()
     mine = out / "summary.csv"
@@ -117,13 +106,13 @@ def test_reproduce_refuses_to_overwrite_foreign_file(tmp_path):
     assert not (out / "fig1_uniform_kl.png").exists()  # refused before writing anything
 
 
-def test_reproduce_reruns_over_its_own_files(reproduced):
+def test_reproduce_reruns_over_its_own_files(reproduced, bonkl):
     out, _ = reproduced
     result = bonkl("reproduce", "--out", str(out), "--size", "1000")
     assert result.returncode == 0, result.stderr
 
 
-def test_kl_inline_json_equals_library():
+def test_kl_inline_json_equals_library(bonkl):
     result = bonkl(
         "kl", "--probs", "0.5,0.3,0.2", "--rewards", "1,2,2", "-n", "1,4,16,1e6", "--json"
     )
@@ -149,7 +138,7 @@ def test_kl_inline_json_equals_library():
         (["reproduce", "--seed", "-1"], "--seed"),
     ],
 )
-def test_bad_input_one_line_exit_2(args, message, tmp_path):
+def test_bad_input_one_line_exit_2(args, message, tmp_path, bonkl):
     result = bonkl(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
@@ -157,7 +146,7 @@ def test_bad_input_one_line_exit_2(args, message, tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_version_and_help():
+def test_version_and_help(bonkl):
     result = bonkl("--version")
     assert result.returncode == 0 and bk.__version__ in result.stdout
     for command in ("reproduce", "kl"):
@@ -165,7 +154,7 @@ def test_version_and_help():
         assert result.returncode == 0 and "examples:" in result.stdout
 
 
-def test_kl_from_csv_file_equals_library(tmp_path):
+def test_kl_from_csv_file_equals_library(tmp_path, bonkl):
     path = tmp_path / "answers.csv"
     path.write_text("answer,prob,reward\nyes,0.6,1\nno,0.3,0\nmaybe,0.1,1\n")
     result = bonkl("kl", "--file", str(path), "-n", "2,1000", "--json")
@@ -176,7 +165,7 @@ def test_kl_from_csv_file_equals_library(tmp_path):
     assert data["kl_estimate"] == bk.kl_estimate_expected(p, r, [2, 1000]).tolist()
 
 
-def test_kl_malformed_row_names_file_row_and_column(tmp_path):
+def test_kl_malformed_row_names_file_row_and_column(tmp_path, bonkl):
     path = tmp_path / "answers.csv"
     path.write_text("prob,reward\n0.5,1\n0.5,high\n")
     result = bonkl("kl", "--file", str(path))
@@ -186,7 +175,7 @@ def test_kl_malformed_row_names_file_row_and_column(tmp_path):
     assert "answers.csv" in line and "row 2" in line and "reward" in line
 
 
-def test_kl_missing_file_and_column(tmp_path):
+def test_kl_missing_file_and_column(tmp_path, bonkl):
     result = bonkl("kl", "--file", str(tmp_path / "nope.csv"))
     assert result.returncode == 2 and "nope.csv" in result.stderr
     path = tmp_path / "d.csv"
@@ -196,7 +185,7 @@ def test_kl_missing_file_and_column(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_reproduce_refuses_before_printing(tmp_path):
+def test_reproduce_refuses_before_printing(tmp_path, bonkl):
     out = tmp_path / "out"
     out.mkdir()
     (out / "fig4_frontier.png").write_bytes(b"not bonkl's")

@@ -63,11 +63,10 @@ def test_sigint_stops_bonkl_simulate_with_exit_130():
     assert result.stdout == ""
 
 
-def test_direct_method_at_huge_n_is_refused_not_run():
+def test_direct_method_at_huge_n_is_refused_not_run(bonkl):
     """`bonkl simulate --method direct -n 9007199254740992 --size 2` ignored Ctrl-C for 10 min."""
-    command = [sys.executable, "-m", "bonkl_fast.cli", "simulate", "--probs", "0.5,0.5"]
-    command += ["--rewards", "0,1", "--method", "direct", "-n", "9007199254740992", "--size", "2"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    args = ["simulate", "--probs", "0.5,0.5", "--rewards", "0,1", "--method", "direct"]
+    result = bonkl(*args, "-n", "9007199254740992", "--size", "2")
     assert result.returncode == 2
     assert "direct" in result.stderr and "inverse" in result.stderr
     assert "Traceback" not in result.stderr

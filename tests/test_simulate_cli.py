@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from bonkl_fast.simulation import simulate_best_of_n
 
 
-def bonkl(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "bonkl_fast.cli", "simulate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-    )
-
-
-def test_inline_json_matches_the_library():
+def test_inline_json_matches_the_library(bonkl):
     proc = bonkl(
+        "simulate",
         "--probs",
         "0.5,0.3,0.2",
         "--rewards",
@@ -44,10 +33,11 @@ def test_inline_json_matches_the_library():
         assert out[key] == value, key
 
 
-def test_table_output_from_csv_and_json_files(tmp_path):
+def test_table_output_from_csv_and_json_files(tmp_path, bonkl):
     csv_file = tmp_path / "dist.csv"
     csv_file.write_text("name,p,score\na,0.25,0\nb,0.25,1\nc,0.5,1\n")
     proc = bonkl(
+        "simulate",
         "--file",
         csv_file,
         "--prob-col",
@@ -75,7 +65,9 @@ def test_table_output_from_csv_and_json_files(tmp_path):
     )
     outputs = []
     for path in (json_file, jsonl_file):
-        proc = bonkl("--file", path, "-n", "4", "--size", "500", "--seed", "2", "--json")
+        proc = bonkl(
+            "simulate", "--file", path, "-n", "4", "--size", "500", "--seed", "2", "--json"
+        )
         assert proc.returncode == 0, proc.stderr
         outputs.append(json.loads(proc.stdout))
     assert outputs[0] == outputs[1]
@@ -112,10 +104,10 @@ def test_table_output_from_csv_and_json_files(tmp_path):
         ("prob,reward\n0.5,1\n0.5,2\n", ["--size", "lots"], "--size: 'lots' is not a number"),
     ],
 )
-def test_bad_input_one_line_error_exit_2(tmp_path, content, args, message):
+def test_bad_input_one_line_error_exit_2(tmp_path, content, args, message, bonkl):
     path = tmp_path / "dist.csv"
     path.write_text(content)
-    proc = bonkl("--file", path, "--size", "100", *args)
+    proc = bonkl("simulate", "--file", path, "--size", "100", *args)
     assert proc.returncode == 2
     assert proc.stdout == ""
     lines = proc.stderr.strip().splitlines()
@@ -137,22 +129,23 @@ def test_bad_input_one_line_error_exit_2(tmp_path, content, args, message):
         (["--probs", "0.5,0.4", "--rewards", "0,1"], "pass --normalize"),
     ],
 )
-def test_bad_arguments(tmp_path, args, message):
-    proc = bonkl(*args, cwd=tmp_path)
+def test_bad_arguments(tmp_path, args, message, bonkl):
+    proc = bonkl("simulate", *args, cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and message in proc.stderr, proc.stderr
 
 
-def test_bad_json_file(tmp_path):
+def test_bad_json_file(tmp_path, bonkl):
     path = tmp_path / "dist.json"
     path.write_text('[{"prob": 0.5, "reward": 1}, {"prob": 0.5, "reward": }]')
-    proc = bonkl("--file", path)
+    proc = bonkl("simulate", "--file", path)
     assert proc.returncode == 2
     assert "dist.json: invalid JSON at line 1 column" in proc.stderr
 
 
-def test_normalize_and_help():
+def test_normalize_and_help(bonkl):
     proc = bonkl(
+        "simulate",
         "--probs",
         "2,3,5",
         "--rewards",
@@ -171,5 +164,5 @@ def test_normalize_and_help():
         json.loads(proc.stdout)["kl"]
         == simulate_best_of_n([0.2, 0.3, 0.5], [0, 1, 2], 3, 100, rng=0).kl
     )
-    help_text = bonkl("--help").stdout
+    help_text = bonkl("simulate", "--help").stdout
     assert "--method" in help_text and "examples:" in help_text and "--prob-col" in help_text
