@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from ._jit import jit, jit_parallel, prange
+from ._kernels_exact import neumaier_add
 
 # entries per block (fixed: results do not depend on the thread count)
 BLOCK = 1 << 16
@@ -21,33 +22,53 @@ BLOCK = 1 << 16
 PARALLEL_MIN = 1 << 17
 
 
+# four compensated lanes (t0, c0, t1, c1, t2, c2, t3, c3), all zero
+NO_LANES = (0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
 @jit
 def lanes_sum(values, lo, hi):
     """Preconditions: 0 <= lo <= hi <= len(values). Neumaier sum of values[lo:hi] and
     its minimum, in four independent lanes (no loop-carried dependence between lanes)."""
-    t0, t1, t2, t3 = 0.0, 0.0, 0.0, 0.0
-    c0, c1, c2, c3 = 0.0, 0.0, 0.0, 0.0
+    lanes = NO_LANES
     low = math.inf
     i = lo
     while i + 4 <= hi:
         x0, x1, x2, x3 = values[i], values[i + 1], values[i + 2], values[i + 3]
         low = min(low, min(min(x0, x1), min(x2, x3)))
-        t0, c0 = two_sum_add(t0, c0, x0)
-        t1, c1 = two_sum_add(t1, c1, x1)
-        t2, c2 = two_sum_add(t2, c2, x2)
-        t3, c3 = two_sum_add(t3, c3, x3)
+        lanes = add_four(lanes, x0, x1, x2, x3)
         i += 4
     while i < hi:
         low = min(low, values[i])
-        t0, c0 = two_sum_add(t0, c0, values[i])
+        lanes = add_first(lanes, values[i])
         i += 1
-    total, comp = combine_lanes(t0, c0, t1, c1, t2, c2, t3, c3)
+    total, comp = combine_lanes(lanes)
     return total, comp, low
 
 
+@jit(inline="always")
+def add_four(lanes, x0, x1, x2, x3):
+    """Add x0, x1, x2, x3 to the four compensated lanes, one value each."""
+    t0, c0, t1, c1, t2, c2, t3, c3 = lanes
+    t0, c0 = two_sum_add(t0, c0, x0)
+    t1, c1 = two_sum_add(t1, c1, x1)
+    t2, c2 = two_sum_add(t2, c2, x2)
+    t3, c3 = two_sum_add(t3, c3, x3)
+    return t0, c0, t1, c1, t2, c2, t3, c3
+
+
+@jit(inline="always")
+def add_first(lanes, x):
+    """Add x to the first of the four compensated lanes (the entries left over)."""
+    t0, c0, t1, c1, t2, c2, t3, c3 = lanes
+    t0, c0 = two_sum_add(t0, c0, x)
+    return t0, c0, t1, c1, t2, c2, t3, c3
+
+
 @jit
-def combine_lanes(t0, c0, t1, c1, t2, c2, t3, c3):
+def combine_lanes(lanes):
     """The compensated sum (total, comp) of four compensated lanes, in lane order."""
+    t0, c0, t1, c1, t2, c2, t3, c3 = lanes
     total, comp = neumaier_pair(t0, c0, t1, c1)
     total, comp = neumaier_pair(total, comp, t2, c2)
     return neumaier_pair(total, comp, t3, c3)
@@ -97,35 +118,25 @@ def _merge_blocks(parts, bad):
 @jit
 def neumaier_pair(total, comp, x, x_comp):
     """Add the compensated pair (x, x_comp) to (total, comp)."""
-    t = total + x
-    if abs(total) >= abs(x):
-        comp += (total - t) + x
-    else:
-        comp += (x - t) + total
-    return t, comp + x_comp
-
-
-@jit
-def probs_summary_serial(values):
-    """Preconditions: values 1-D float64. ``(first non-finite index, first negative
-    index, compensated sum)`` in one pass; indices -1 when there is none."""
-    blocks = (values.shape[0] + BLOCK - 1) // BLOCK
-    parts = np.empty((blocks, 2))
-    bad = np.empty((blocks, 2), dtype=np.int64)
-    for block in range(blocks):
-        _probs_block(values, block, parts, bad)
-    return _merge_blocks(parts, bad)
+    total, comp = neumaier_add(total, comp, x)
+    return total, comp + x_comp
 
 
 @jit_parallel
 def probs_summary_parallel(values):
-    """Preconditions: as probs_summary_serial, whose result it returns (blocks in parallel)."""
+    """Preconditions: values 1-D float64. ``(first non-finite index, first negative
+    index, compensated sum)`` in one pass; indices -1 when there is none."""
     blocks = (values.shape[0] + BLOCK - 1) // BLOCK
     parts = np.empty((blocks, 2))
     bad = np.empty((blocks, 2), dtype=np.int64)
     for block in prange(blocks):
         _probs_block(values, block, parts, bad)
     return _merge_blocks(parts, bad)
+
+
+def probs_summary_serial(values: np.ndarray):
+    """:func:`probs_summary_parallel` run serially (its twin: the same bits, no thread launch)."""
+    return probs_summary_parallel.serial(values)
 
 
 def probs_summary(values: np.ndarray):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit, jit_parallel, prange
-from ._kernels_check import combine_lanes, neumaier_pair, two_sum_add
+from ._kernels_check import NO_LANES, add_first, add_four, combine_lanes, neumaier_pair
 from ._kernels_cut import cuts_for, partition_kl
 from ._kernels_exact import log_cdf
 
@@ -66,24 +66,20 @@ def bucket_start(low, scale, bucket):
 def masked_sum(rewards, probs, lo, hi, threshold):
     """Compensated sum of probs[lo:hi] where rewards < threshold, in four independent
     lanes (as :func:`bonkl_fast._kernels_check.lanes_sum`)."""
-    t0, t1, t2, t3 = 0.0, 0.0, 0.0, 0.0
-    c0, c1, c2, c3 = 0.0, 0.0, 0.0, 0.0
+    lanes = NO_LANES
     i = lo
     while i + 4 <= hi:
         x0 = probs[i] if rewards[i] < threshold else 0.0
         x1 = probs[i + 1] if rewards[i + 1] < threshold else 0.0
         x2 = probs[i + 2] if rewards[i + 2] < threshold else 0.0
         x3 = probs[i + 3] if rewards[i + 3] < threshold else 0.0
-        t0, c0 = two_sum_add(t0, c0, x0)
-        t1, c1 = two_sum_add(t1, c1, x1)
-        t2, c2 = two_sum_add(t2, c2, x2)
-        t3, c3 = two_sum_add(t3, c3, x3)
+        lanes = add_four(lanes, x0, x1, x2, x3)
         i += 4
     while i < hi:
         if rewards[i] < threshold:
-            t0, c0 = two_sum_add(t0, c0, probs[i])
+            lanes = add_first(lanes, probs[i])
         i += 1
-    return combine_lanes(t0, c0, t1, c1, t2, c2, t3, c3)
+    return combine_lanes(lanes)
 
 
 @jit_parallel
