@@ -26,9 +26,8 @@ from scipy.optimize import brentq
 
 from _machine import machine_line
 from bonkl_fast._levels import prepare_levels
-from bonkl_fast.policies import _frontier, _tilt_solve
-from bonkl_fast.policies import _kernels_best_of_n as kern
-from bonkl_fast.policies._levels import _scaled_rewards, _Tilt
+from bonkl_fast.policies import _frontier, _rewind, _tilt_solve
+from bonkl_fast.policies._levels import _scaled_rewards, _Tilt, _win_scores
 
 
 def references(size, rng):
@@ -46,34 +45,21 @@ def references(size, rng):
 
 
 def parts(probs, rewards, ns):
-    """frontier's steps, timed one by one (same calls as policies.frontier)."""
+    """frontier's steps, timed one by one (the calls of policies._frontier.frontier_of_levels)."""
     clock = {}
     start = time.perf_counter()
-    levels = prepare_levels(probs, rewards)
+    levels = prepare_levels(probs, rewards, order_only=False)
     clock["sort + merge levels"] = time.perf_counter() - start
 
     start = time.perf_counter()
     reward, _ = _scaled_rewards(levels)
-    order = np.argsort(ns, kind="stable")
-    summary = kern.bon_summary_many(levels.mass, levels.cum, levels.tail, reward, ns[order])
+    bon = _frontier._best_of_n(levels, ns, reward)
     clock["best-of-n, all n (one pass)"] = time.perf_counter() - start
     saturation = levels.saturation
-    bon_kl = np.minimum(np.maximum(summary[0], 0.0), saturation)
-    bon_kl[ns[order] == 1.0] = 0.0
+    bon_kl = np.minimum(np.maximum(bon[0], 0.0), saturation)
 
     start = time.perf_counter()
-    suffix = _frontier._suffix_sums(levels, reward)
-    _frontier._rewind_summary(levels, 1.0 / ns, suffix, reward)
-    boundary_kls = _frontier._boundary_kls(levels)
-    alphas = np.array(
-        [
-            _frontier._rewind_alpha_for_kl(levels, k, boundary_kls)
-            if k < saturation * (1 - 1e-13)
-            else levels.p_top
-            for k in bon_kl
-        ]
-    )
-    _frontier._rewind_summary(levels, alphas, suffix, reward)
+    _rewind._rewind_for_frontier(levels, ns, bon_kl, _win_scores(levels), reward)
     clock["rewind-and-repeat (cost and equal KL)"] = time.perf_counter() - start
 
     for kind in ("win_rate", "reward"):

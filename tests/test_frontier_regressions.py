@@ -68,3 +68,64 @@ def test_rewind_alpha_stays_a_probability_on_one_level():
     f = bk.frontier(p, [0.0, 0.0, 0.0], [1.0, 5.0])
     np.testing.assert_array_equal(f.rr_alpha, [1.0, 1.0])
     np.testing.assert_array_equal(f.bon_kl, [0.0, 0.0])
+
+
+def _count_builds(monkeypatch) -> dict:
+    """Counts, from now on, validations of a reference and the levels merged from one."""
+    from bonkl_fast import _levels
+
+    counts = {"validated": 0, "merged": 0}
+    validate, build = _levels.as_probs_rewards, _levels.Levels.__init__
+
+    def counting_validate(*args, **kwargs):
+        counts["validated"] += 1
+        return validate(*args, **kwargs)
+
+    def counting_build(self, *args, **kwargs):
+        counts["merged"] += 1
+        build(self, *args, **kwargs)
+
+    monkeypatch.setattr(_levels, "as_probs_rewards", counting_validate)
+    monkeypatch.setattr(_levels.Levels, "__init__", counting_build)
+    return counts
+
+
+def _assert_same_table(got, expected):
+    assert got.columns() == expected.columns()
+    for name, column in expected.to_dict().items():
+        np.testing.assert_array_equal(getattr(got, name), column, err_msg=name)
+    assert got.kl_saturation == expected.kl_saturation
+
+
+@pytest.mark.parametrize(("size", "dtype"), [(3, float), (40, np.int64), (20_000, float)])
+def test_frontier_validates_sorts_and_merges_once(monkeypatch, size, dtype):
+    """Issue 11: frontier validated and merged once per call but Reference.frontier did
+    it again on the sorted input. Now the function builds one Levels that every policy
+    reuses, the Reference reuses its own, and both give the table of the function on
+    the sorted input (the path Reference.frontier took before) bit for bit."""
+    rng = np.random.default_rng(size)
+    p = rng.dirichlet(np.full(size, 0.5))
+    r = rng.integers(-size, size, size).astype(dtype)  # ties
+    ns = [1, 1.0000001, 2, 7.5, 1e3, 1e9, 1e300]
+    order = np.argsort(r, kind="stable")
+    expected = bk.frontier(p[order], r[order], ns, assume_sorted=True)
+    reference = bk.Reference(p, r)
+    counts = _count_builds(monkeypatch)
+    table = bk.frontier(p, r, ns)
+    assert counts == {"validated": 1, "merged": 1}
+    from_reference = reference.frontier(ns)
+    assert counts == {"validated": 1, "merged": 1}  # none more
+    _assert_same_table(table, expected)
+    _assert_same_table(from_reference, expected)
+
+
+def test_reference_frontier_refuses_rewards_float64_merges_like_the_function():
+    """A Reference ranks rewards float64 cannot tell apart (enough for the KL); the
+    frontier needs their values, so it raises the function's error instead of using ranks."""
+    p = np.array([0.25, 0.25, 0.5])
+    r = np.array([2**53, 2**53 + 1, 0], dtype=np.int64)
+    with pytest.raises(ValueError, match="equal once converted to float64") as from_function:
+        bk.frontier(p, r, [2.0])
+    with pytest.raises(ValueError, match="equal once converted to float64") as from_reference:
+        bk.Reference(p, r).frontier([2.0])
+    assert str(from_reference.value) == str(from_function.value)

@@ -18,14 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bonkl_fast.policies import (
-    frontier,
-    reward_tilt,
-    rewind_and_repeat,
-    soft_best_of_n,
-    tilt_for_kl,
-    win_rate_tilt,
-)
+import bonkl_fast as bk
 from bonkl_fast.testing import references
 
 DIGITS = 400  # masses down to 1e-300: F = 1 - 1e-300 and its powers need ~330 digits
@@ -127,13 +120,14 @@ def test_reward_tilt_over_a_span_beyond_float64(beta):
     """Was [0.714, 0, 0.286] at beta = 1 (r_top - r overflowed to inf)."""
     with mpmath.workdps(60):
         expected = _per_outcome(SPAN_P, SPAN_R, _mp_tilt(SPAN_P, SPAN_R, beta, "reward")[0])
-    np.testing.assert_allclose(reward_tilt(SPAN_P, SPAN_R, beta), expected, rtol=1e-12, atol=1e-300)
+    got = bk.reward_tilt(SPAN_P, SPAN_R, beta)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-300)
 
 
 @pytest.mark.parametrize("fraction", [1e-9, 0.01, 0.3, 0.9, 0.999])
 def test_tilt_for_kl_over_a_span_beyond_float64(fraction):
     target = fraction * -math.log(0.25)  # the saturation: log(1 / p_top), p_top = 0.25
-    beta = tilt_for_kl(SPAN_P, SPAN_R, target, kind="reward")
+    beta = bk.tilt_for_kl(SPAN_P, SPAN_R, target, kind="reward")
     assert 0.0 < beta < 1e-305  # beta * 2e308 is of order one
     with mpmath.workdps(60):
         kl = _mp_tilt(SPAN_P, SPAN_R, beta, "reward")[1][0]
@@ -142,7 +136,7 @@ def test_tilt_for_kl_over_a_span_beyond_float64(fraction):
 
 def test_frontier_over_a_span_beyond_float64():
     ns = [1.0, 2.0, 4.0, 16.0, 1e6]
-    f = frontier(SPAN_P, SPAN_R, ns)
+    f = bk.frontier(SPAN_P, SPAN_R, ns)
     with mpmath.workdps(60):
         for i, n in enumerate(ns):
             _, (kl, win, reward) = _mp_bon(SPAN_P, SPAN_R, mpmath.mpf(n))
@@ -162,12 +156,12 @@ def test_frontier_over_a_span_beyond_float64():
 def test_tilt_for_kl_over_a_subnormal_span():
     """Was inf (gamma / 5e-324 overflowed): now a clear error, or the beta where it fits."""
     with pytest.raises(ValueError, match="beyond float64; multiply the rewards"):
-        tilt_for_kl([0.5, 0.5], [0.0, 5e-324], 0.3, kind="reward")
-    beta = tilt_for_kl([0.5, 0.5], [0.0, 1e-300], 0.3, kind="reward")
+        bk.tilt_for_kl([0.5, 0.5], [0.0, 5e-324], 0.3, kind="reward")
+    beta = bk.tilt_for_kl([0.5, 0.5], [0.0, 1e-300], 0.3, kind="reward")
     with mpmath.workdps(60):
         kl = _mp_tilt([0.5, 0.5], [0.0, 1e-300], beta, "reward")[1][0]
     assert _close(kl, 0.3, rel=1e-10)
-    f = frontier([0.5, 0.5], [0.0, 5e-324], [2.0])
+    f = bk.frontier([0.5, 0.5], [0.0, 5e-324], [2.0])
     assert f.reward_tilt_beta[0] == np.inf  # beta overflows; the policy is still known:
     assert f.reward_tilt_win_rate[0] == pytest.approx(f.win_tilt_win_rate[0], rel=1e-12)
 
@@ -203,7 +197,7 @@ TOP_BOUNDARY_CASES = [
 def test_frontier_when_the_boundary_level_rounds_to_the_top(p, r, n):
     """Raised "math domain error": alpha = e^-KL rounded into the top level, whose
     whole mass was then rejected (log 0 in the rewind-and-repeat KL)."""
-    f = frontier(p, r, [n])
+    f = bk.frontier(p, r, [n])
     sat = f.kl_saturation
     with mpmath.workdps(DIGITS + int(math.log10(n))):
         _, (kl, win, _) = _mp_bon(p, r, mpmath.mpf(n))
@@ -235,7 +229,7 @@ def test_rewind_and_repeat_at_tiny_alpha(alpha):
     with mpmath.workdps(60):
         expected = _per_outcome(p, r, _mp_rewind(p, r, alpha)[0])
     np.testing.assert_array_equal(expected, [0.0, 0.0, 1.0])
-    np.testing.assert_allclose(rewind_and_repeat(p, r, alpha), expected, rtol=1e-15)
+    np.testing.assert_allclose(bk.rewind_and_repeat(p, r, alpha), expected, rtol=1e-15)
 
 
 @pytest.mark.parametrize(
@@ -258,7 +252,7 @@ def test_tilt_for_kl_near_saturation(p, r, kind):
     for gap in [1e-4, 1e-8, 1e-11, 1e-13, 1e-15]:
         target = sat * (1 - gap)
         try:
-            beta = tilt_for_kl(p, r, target, kind=kind)
+            beta = bk.tilt_for_kl(p, r, target, kind=kind)
         except ValueError as error:
             assert "to rounding" in str(error) and gap <= 1e-11, (gap, str(error))
             continue
@@ -283,9 +277,9 @@ def test_policies_match_their_definitions_at_the_extremes(ref, beta, alpha):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         computed = {
-            "rewind": rewind_and_repeat(p, r, alpha),
-            "reward": reward_tilt(p, r, beta),
-            "win_rate": win_rate_tilt(p, r, beta),
+            "rewind": bk.rewind_and_repeat(p, r, alpha),
+            "reward": bk.reward_tilt(p, r, beta),
+            "win_rate": bk.win_rate_tilt(p, r, beta),
         }
     with mpmath.workdps(DIGITS):
         expected = {
@@ -312,7 +306,7 @@ def test_frontier_matches_its_definitions_at_the_extremes(ref, ns):
     p, r = ref
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        f = frontier(p, r, ns)
+        f = bk.frontier(p, r, ns)
     sat = f.kl_saturation
     with mpmath.workdps(DIGITS + int(math.log10(max(ns)))):  # (1 - 1e-300)^n, n to 1e300
         for i, n in enumerate(ns):
@@ -347,7 +341,7 @@ def test_soft_best_of_n_is_a_pmf_or_a_clear_error(ref, n, temperature):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         try:
-            pmf = soft_best_of_n(p, r, n, temperature)
+            pmf = bk.soft_best_of_n(p, r, n, temperature)
         except ValueError as error:
             assert "too small for the reward range" in str(error)
             return
@@ -365,10 +359,10 @@ BIG_RANKS = [1.0, 2.0, 0.0]
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: reward_tilt(BIG_P, BIG_R, 1.0),
-        lambda: tilt_for_kl(BIG_P, BIG_R, 0.1, kind="reward"),
-        lambda: frontier(BIG_P, BIG_R, [2.0]),
-        lambda: soft_best_of_n(BIG_P, BIG_R, 2, 1.0),
+        lambda: bk.reward_tilt(BIG_P, BIG_R, 1.0),
+        lambda: bk.tilt_for_kl(BIG_P, BIG_R, 0.1, kind="reward"),
+        lambda: bk.frontier(BIG_P, BIG_R, [2.0]),
+        lambda: bk.soft_best_of_n(BIG_P, BIG_R, 2, 1.0),
     ],
 )
 def test_reward_values_float64_would_merge_are_refused(call):
@@ -380,11 +374,11 @@ def test_reward_values_float64_would_merge_are_refused(call):
 def test_order_only_policies_rank_rewards_float64_would_merge():
     """Rewind-and-repeat and the win-rate tilt depend on the order only: the dense ranks
     give them exactly; merged into a float64 tie they would differ."""
-    for policy, parameter in ((rewind_and_repeat, 0.3), (win_rate_tilt, 2.0)):
+    for policy, parameter in ((bk.rewind_and_repeat, 0.3), (bk.win_rate_tilt, 2.0)):
         expected = policy(BIG_P, BIG_RANKS, parameter)
         np.testing.assert_array_equal(policy(BIG_P, BIG_R, parameter), expected)
         assert not np.allclose(policy(BIG_P, BIG_R.astype(float), parameter), expected)
-    assert tilt_for_kl(BIG_P, BIG_R, 0.1) == tilt_for_kl(BIG_P, BIG_RANKS, 0.1)
+    assert bk.tilt_for_kl(BIG_P, BIG_R, 0.1) == bk.tilt_for_kl(BIG_P, BIG_RANKS, 0.1)
 
 
 # ------------------------------------------- issue 14 review: late extremes (A, C)
@@ -397,7 +391,7 @@ def test_rewind_and_repeat_on_a_subnormal_top_level(alpha):
     with mpmath.workdps(DIGITS):
         expected = _per_outcome(p, r, _mp_rewind(p, r, alpha)[0])
     # (as above: S_b's rounding moves an entry by up to ~eps absolute; 1 - 1e-310 is 1)
-    np.testing.assert_allclose(rewind_and_repeat(p, r, alpha), expected, rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(bk.rewind_and_repeat(p, r, alpha), expected, rtol=1e-14, atol=1e-15)
 
 
 @pytest.mark.parametrize("p", [[5e-324, 1 - 5e-324], [1e-310, 1 - 1e-310]])
@@ -409,7 +403,7 @@ def test_frontier_with_a_subnormal_top_level(p):
     r, ns = [1.0, 0.0], [1, 2, 1e300, 1.7e308]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        f = frontier(p, r, ns)
+        f = bk.frontier(p, r, ns)
     with mpmath.workdps(DIGITS + 310):
         for i, n in enumerate(ns):
             _, (kl, win, reward) = _mp_bon(p, r, mpmath.mpf(n))
@@ -441,7 +435,7 @@ def test_frontier_with_a_subnormal_top_level(p):
 def test_frontier_reward_at_n_one_is_the_reference_mean(p, r):
     """Was 4.99e291 for a mean of exactly 0: the level weights F - G (rounded, eps q)
     times rewards of 1e308 do not cancel; n = 1 is the reference, its mean from q."""
-    f = frontier(p, r, [1, 2, 1 + 1e-7])
+    f = bk.frontier(p, r, [1, 2, 1 + 1e-7])
     with mpmath.workdps(DIGITS):
         rewards, q = _mp_levels(p, r)
         mean = mpmath.fsum(qi * ri for qi, ri in zip(q, rewards, strict=True))
@@ -462,7 +456,7 @@ def test_tilt_for_kl_on_a_top_level_below_e_to_the_minus_700(top, kind):
     p, r = [top, 1 - top], [1.0, 0.0]
     p_top = float(_mp_levels(p, r)[1][-1])
     for target in (1e-13, 1e-6, 1e-3, 1.0, 100.0, -0.9 * math.log(p_top)):
-        beta = tilt_for_kl(p, r, target, kind=kind)
+        beta = bk.tilt_for_kl(p, r, target, kind=kind)
         with mpmath.workdps(60):
             kl = _mp_tilt(p, r, beta, kind)[1][0]
         assert _close(kl, target, rel=1e-9), (target, beta)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels_levels import compensated_sum
-from .._levels import Levels
+from .._levels import Levels, prepare_levels
 from . import _kernels_tilt as kern
 
 _EPS = np.finfo(np.float64).eps
@@ -48,6 +48,28 @@ def _expand(levels: Levels, level_mass: np.ndarray) -> np.ndarray:
     share = levels.probs_sorted[has_level] / levels.mass[level]
     pmf_sorted[has_level] = share * level_mass[level]
     return levels.to_original(pmf_sorted)
+
+
+def with_reward_values(levels: Levels, raw_sorted: np.ndarray) -> Levels:
+    """``levels`` for a policy that uses the reward values, not only their order.
+
+    ``levels`` come from ``prepare_levels(order_only=True)`` (a
+    :class:`bonkl_fast.Reference`'s), which ranks rewards that float64 cannot
+    tell apart; ``raw_sorted`` are the caller's rewards, in their own dtype, in
+    sorted order. Where the validated rewards are the float64 values the levels
+    serve as they are (no validation, no sort, no merge); otherwise the rewards
+    are validated again with ``order_only=False``, which raises the error of the
+    functions (or merges what float64 merges, as they do).
+    """
+    validated = levels.rewards if levels.order is None else levels.rewards[levels.order]
+    try:
+        with np.errstate(over="ignore"):  # longdouble beyond float64: inf, not equal
+            values = np.asarray(raw_sorted, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):  # Python ints beyond float64
+        values = None
+    if values is not None and np.array_equal(validated, values):
+        return levels
+    return prepare_levels(levels.probs_sorted, raw_sorted, assume_sorted=True, order_only=False)
 
 
 def _times_power_of_two(x, exponent: int):
