@@ -59,13 +59,13 @@ _EXPORTS = {
     "read_bank": "io",
     "read_reference": "io",
     # comparison policies
-    "Frontier": "policies",
-    "frontier": "policies",
-    "rewind_and_repeat": "policies",
-    "reward_tilt": "policies",
-    "soft_best_of_n": "policies",
-    "tilt_for_kl": "policies",
-    "win_rate_tilt": "policies",
+    "Frontier": "policies._frontier_table",
+    "frontier": "policies._frontier",
+    "rewind_and_repeat": "policies._rewind",
+    "reward_tilt": "policies._tilts",
+    "soft_best_of_n": "policies._soft",
+    "tilt_for_kl": "policies._tilts",
+    "win_rate_tilt": "policies._tilts",
 }
 
 __all__ = ["__version__", *_EXPORTS]
