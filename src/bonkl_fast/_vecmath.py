@@ -124,15 +124,13 @@ def _reduce_ln2(x):
 def exp_fast(x):
     """``e**x`` for float64 ``x``, within 1 ulp; branch-free (MATH §13)."""
     xc = 710.0 if x > 710.0 else x  # e**710 overflows, e**-746 underflows to 0
-    xc = -746.0 if xc < -746.0 else xc
-    xc = 0.0 if xc != xc else xc  # NaN: keep the integer arithmetic in range
+    xc = -746.0 if xc < -746.0 else xc  # NaN stays NaN: y is NaN, whatever junk k is
     k, kf, hi, lo = _reduce_ln2(xc)
     r = hi - lo
     t = r * r
     c = r - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
     y = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi)
-    result = _scale(y, k)
-    return x + x if x != x else result
+    return _scale(y, k)
 
 
 @jit(inline="always")
@@ -197,8 +195,7 @@ def _pow2(k):
 def expm1_fast(x):
     """``e**x - 1`` for float64 ``x``, accurate also for tiny |x|; branch-free (MATH §13)."""
     xc = 710.0 if x > 710.0 else x  # overflow to inf; e**x - 1 rounds to -1 below -38.9
-    xc = -40.0 if xc < -40.0 else xc
-    xc = 0.0 if xc != xc else xc
+    xc = -40.0 if xc < -40.0 else xc  # NaN stays NaN: every choice below is NaN
     k, kf, hi, lo = _reduce_ln2(xc)
     r = hi - lo
     c = (hi - r) - lo  # the rounding error of r
@@ -218,5 +215,4 @@ def expm1_fast(x):
     result = large if k < -1 else result
     result = (0.5 * (r - e) - 0.5) if k == -1 else result
     result = (-2.0 * (e - (r + 0.5))) if (k == 1) & (r < -0.25) else result
-    result = x if abs(x) < 5.551115123125783e-17 else result  # |x| < 2**-54, also -0.0
-    return x + x if x != x else result
+    return x if abs(x) < 5.551115123125783e-17 else result  # |x| < 2**-54, also -0.0
