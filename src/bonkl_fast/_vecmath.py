@@ -74,7 +74,6 @@ _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _INV_LN2 = 1.44269504088896338700e00
 _TWO54 = 18014398509481984.0
-_MIN_NORMAL = 2.2250738585072014e-308
 
 # exp: r (e^r + 1) / (e^r - 1) ~ 2 + P1 r^2 + ... + P5 r^10 on |r| <= ln2/2.
 _P1 = 1.66666666666666019037e-01
@@ -134,15 +133,21 @@ def exp_fast(x):
 
 
 @jit(inline="always")
-def _log_split(u):
-    """``(k, f)`` with u = 2**k (1 + f), 1 + f in [0.7071, 1.4142), k a float; u > 0 finite."""
-    tiny = u < _MIN_NORMAL
-    us = u * _TWO54 if tiny else u
-    bits = float_bits(us)
+def _split(bits):
+    """``(k, f)`` with x = 2**k (1 + f), 1 + f in [0.7071, 1.4142), k a float; x normal > 0."""
     k = (bits - _SQRT_HALF_BITS) >> 52
     f = bits_float(bits - (k << 52)) - 1.0
-    k = k - 54 if tiny else k
     return bits_float(k + _SHIFT_BITS) - _SHIFT, f
+
+
+@jit(inline="always")
+def _log_split(u):
+    """``_split`` for any u > 0 finite: subnormals are scaled by 2**54 first (both computed)."""
+    bits = float_bits(u)
+    k, f = _split(bits)
+    k_sub, f_sub = _split(float_bits(u * _TWO54))
+    tiny = bits < 0x0010000000000000
+    return (k_sub - 54.0 if tiny else k), (f_sub if tiny else f)
 
 
 @jit(inline="always")
@@ -160,8 +165,8 @@ def _log_kernel(k, f, c):
 @jit(inline="always")
 def _log_special(u, result):
     """``result`` for finite u > 0; else log(0) = -inf, log(inf) = inf, log(u < 0) = nan."""
-    special = -_INF if u == 0.0 else (_NAN if u < 0.0 else u + u)
-    return result if (u > 0.0) & (u < _INF) else special
+    result = result if u < _INF else u + u  # inf or NaN
+    return result if u > 0.0 else (-_INF if u == 0.0 else _NAN)
 
 
 @jit(inline="always")
@@ -177,7 +182,7 @@ def log1p_fast(x):
     u = 1.0 + x
     # The rounding error of u (exact, by Fast2Sum), moved into a correction err / u.
     err = (1.0 - (u - x)) if x >= 1.0 else (x - (u - 1.0))
-    k, f = _log_split(u)
+    k, f = _split(float_bits(u))  # u is 0 or >= 2**-53, never subnormal
     near = k == 0.0  # 1 + x in [0.7071, 1.4142): f = x exactly, no correction
     f = x if near else f
     c = 0.0 if near else err / u
