@@ -9,8 +9,13 @@ without fastmath, so the fast version computes the terms into a 512-element
 buffer (vectorized) and sums it in 8 interleaved partial sums; the libm loop is
 the plain ``s += x[i] * math.log(x[i])``; NumPy is ``np.dot(x, np.log(x))``.
 
-Also printed: whether the compiled fast loops use packed SIMD instructions
-(from the loop's machine code), e.g. ``zmm: 31 packed ops``.
+Times are medians of the process's CPU time per element (``time.process_time``):
+on a shared machine the wall time also counts the time the process waits for a
+core (about 3x on the 2-core development machine under load); the wall-time
+medians are printed too. Also printed: whether the compiled fast loops use
+packed SIMD instructions (from the loop's machine code), e.g. ``zmm: 31 packed
+ops``, and the cost of each function in a loop that cannot vectorize (a plain
+``s += f(x[i])``), where the libm call is the better choice for exp and log.
 
 Usage: ``python bench/bench_vecmath.py [--quick]`` (1e7 elements; 1e6 with --quick).
 """
@@ -20,6 +25,8 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import statistics
+import time
 from functools import partial
 
 import numba
@@ -27,7 +34,6 @@ import numpy as np
 
 from _machine import machine_line
 from _memory import peak_extra
-from _timing import median_seconds
 from bonkl_fast._vecmath import exp_fast, expm1_fast, log1p_fast, log_fast
 
 _OPTIONS = {"nogil": True, "error_model": "numpy"}  # as the package's kernels (_jit.py)
@@ -76,19 +82,30 @@ def sum_x_log_x_libm(x):
     return total
 
 
+def plain_sum(fn):
+    @numba.njit(**_OPTIONS)
+    def loop(x):
+        total = 0.0
+        for i in range(x.shape[0]):
+            total += fn(x[i])
+        return total
+
+    return loop
+
+
 def numpy_sum_x_log_x(x):
     return np.dot(x, np.log(x))
 
 
 def packed_ops(dispatcher) -> str:
-    """The widest SIMD registers used by packed float64 arithmetic in the compiled code."""
+    """The widest SIMD registers of packed float64 arithmetic in the compiled code, and count."""
     asm = dispatcher.inspect_asm(dispatcher.signatures[0])
     x86 = re.findall(r"\bv(?:add|sub|mul|div|f\w*)pd\s+[^\n]*?%([xyz]mm)", asm)
     arm = re.findall(r"\bf(?:add|sub|mul|div|mla|mls)\s+v\d+\.2d", asm)
     for width in ("zmm", "ymm", "xmm"):
         if width in x86:
-            return f"{width}: {x86.count(width)} packed ops"
-    return f"neon: {len(arm)} packed ops" if arm else "not vectorized"
+            return f"{x86.count(width)} packed ops on {width}"
+    return f"{len(arm)} packed NEON ops" if arm else "not vectorized"
 
 
 def main() -> None:
@@ -105,45 +122,63 @@ def main() -> None:
         ("expm1", expm1_fast, math.expm1, np.expm1, rng.uniform(-30.0, 5.0, size)),
     ]
     print(machine_line())
-    print(f"{size:.0e} float64 elements, one thread; ns per element, median of {repeat} (range)")
+    print(f"{size:.0e} float64 elements, one thread; CPU ns per element, median of {repeat}")
+    print("(range); wall-time medians in the last column")
     print(
         "| function | _vecmath loop | libm loop | NumPy | libm / fast | NumPy / fast "
-        "| peak MB fast / NumPy |"
+        "| wall: fast, libm, NumPy | peak MB fast / NumPy |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     simd = []
     for name, fast, libm, ufunc, x in cases:
         out = np.empty_like(x)
         fast_loop, libm_loop = elementwise(fast), elementwise(libm)
         calls = [partial(fast_loop, x, out), partial(libm_loop, x, out), partial(ufunc, x, out=out)]
-        simd.append(f"{name}_fast loop: {packed_ops_after(calls[0], fast_loop)}")
+        calls[0]()  # compile
+        simd.append(f"{name}_fast {packed_ops(fast_loop)}")
         row(f"{name}(x)", calls, size, repeat)
     x = cases[1][4]
     calls = [partial(f, x) for f in (sum_x_log_x_fast, sum_x_log_x_libm, numpy_sum_x_log_x)]
-    simd.append(f"sum x log x fast loop: {packed_ops_after(calls[0], sum_x_log_x_fast)}")
+    calls[0]()
+    simd.append(f"sum x log x {packed_ops(sum_x_log_x_fast)}")
     row("sum(x log x)", calls, size, repeat)
-    print("SIMD in the compiled code: " + "; ".join(simd))
+    print("SIMD in the compiled fast loops: " + "; ".join(simd))
+    print()
+    print("In a loop that does not vectorize (s += f(x[i])), CPU ns per element:")
+    print("| function | _vecmath | libm | libm / fast |")
+    print("|---|---|---|---|")
+    for name, fast, libm, _, x in cases:
+        times = [cpu_and_wall(partial(plain_sum(f), x), repeat)[0] for f in (fast, libm)]
+        fast_ns, libm_ns = (statistics.median(t) * 1e9 / size for t in times)
+        print(f"| {name} | {fast_ns:.2f} | {libm_ns:.2f} | {libm_ns / fast_ns:.2f}x |")
 
 
-def packed_ops_after(call, dispatcher) -> str:
-    call()  # compile
-    return packed_ops(dispatcher)
+def cpu_and_wall(call, repeat) -> tuple[list[float], list[float]]:
+    """CPU and wall seconds of ``repeat`` runs of ``call()`` (after one warm-up run)."""
+    call()
+    cpu, wall = [], []
+    for _ in range(repeat):
+        start_cpu, start_wall = time.process_time(), time.perf_counter()
+        call()
+        cpu.append(time.process_time() - start_cpu)
+        wall.append(time.perf_counter() - start_wall)
+    return cpu, wall
 
 
 def row(label, calls, size, repeat) -> None:
-    """One table row: each call's median ns/element, its range, the ratios, peak memory."""
-    cells, medians = [], []
+    """One table row: CPU medians and ranges, ratios, wall medians, peak memory."""
+    scale = 1e9 / size
+    cells, medians, walls = [], [], []
     for call in calls:
-        call()  # compile / warm
-        median, fastest, slowest = median_seconds(call, repeat)
-        medians.append(median)
-        scale = 1e9 / size
-        cells.append(f"{median * scale:.2f} ({fastest * scale:.2f}-{slowest * scale:.2f})")
+        cpu, wall = cpu_and_wall(call, repeat)
+        medians.append(statistics.median(cpu))
+        walls.append(f"{statistics.median(wall) * scale:.2f}")
+        cells.append(f"{medians[-1] * scale:.2f} ({min(cpu) * scale:.2f}-{max(cpu) * scale:.2f})")
     peaks = [peak_extra(call)[1] / 2**20 for call in (calls[0], calls[2])]
     fast, libm, numpy_time = medians
     print(
         f"| {label} | {cells[0]} | {cells[1]} | {cells[2]} | {libm / fast:.1f}x "
-        f"| {numpy_time / fast:.2f}x | {peaks[0]:.0f} / {peaks[1]:.0f} |"
+        f"| {numpy_time / fast:.2f}x | {', '.join(walls)} | {peaks[0]:.0f} / {peaks[1]:.0f} |"
     )
 
 
