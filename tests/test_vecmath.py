@@ -269,3 +269,21 @@ def test_bit_casts_round_trip():
     bits, back = round_trip(x)
     np.testing.assert_array_equal(bits, x.view(np.int64))
     np.testing.assert_array_equal(back.view(np.int64), x.view(np.int64))
+
+
+def test_caller_with_python_error_model():
+    """A user's plain ``@numba.njit`` (division by zero raises there) gets the same values."""
+
+    @numba.njit
+    def all_four(x, out):
+        for i in range(x.shape[0]):
+            out[i, 0] = exp_fast(x[i])
+            out[i, 1] = log_fast(x[i])
+            out[i, 2] = log1p_fast(x[i])
+            out[i, 3] = expm1_fast(x[i])
+
+    x = neighbours(COMMON_EDGES + [-2.0, 710.0, -746.0, 1e-300], steps=1)
+    got = np.empty((x.size, 4))
+    all_four(x, got)
+    for column, name in enumerate(FUNCTIONS):
+        np.testing.assert_array_equal(got[:, column], run(FUNCTIONS[name][0], x))

@@ -187,7 +187,7 @@ def log1p_fast(x):
     k, f = _split(float_bits(u))  # u is 0 or >= 2**-53, never subnormal
     near = k == 0.0  # 1 + x in [0.7071, 1.4142): f = x exactly, no correction
     f = x if near else f
-    c = 0.0 if near else err / u
+    c = 0.0 if near else err / (u if u != 0.0 else 1.0)  # no ZeroDivisionError in callers
     result = _log_special(u, _log_kernel(k, f, c))
     return x if x == 0.0 else result  # log1p(-0.0) = -0.0
 
