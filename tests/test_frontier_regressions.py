@@ -119,13 +119,65 @@ def test_frontier_validates_sorts_and_merges_once(monkeypatch, size, dtype):
     _assert_same_table(from_reference, expected)
 
 
-def test_reference_frontier_refuses_rewards_float64_merges_like_the_function():
-    """A Reference ranks rewards float64 cannot tell apart (enough for the KL); the
-    frontier needs their values, so it raises the function's error instead of using ranks."""
+BIG = 2**53  # int64 rewards above it: float64 merges BIG and BIG + 1
+
+
+@pytest.mark.parametrize(
+    "rewards",
+    [np.array([BIG, BIG + 1, 0], dtype=np.int64), [BIG, BIG + 1, 0.5]],
+    ids=["int64", "list mixing ints and floats"],
+)
+def test_reference_refuses_rewards_float64_merges_where_values_count(rewards):
+    """A Reference ranks rewards float64 cannot tell apart (all the KL needs). Policies
+    that use the reward values raise the functions' error instead of using the ranks;
+    the order-only ones give the functions' results. (Before, Reference.frontier of the
+    list computed with BIG and BIG + 1 merged where the function raises.)"""
     p = np.array([0.25, 0.25, 0.5])
-    r = np.array([2**53, 2**53 + 1, 0], dtype=np.int64)
-    with pytest.raises(ValueError, match="equal once converted to float64") as from_function:
-        bk.frontier(p, r, [2.0])
-    with pytest.raises(ValueError, match="equal once converted to float64") as from_reference:
-        bk.Reference(p, r).frontier([2.0])
-    assert str(from_reference.value) == str(from_function.value)
+    ref = bk.Reference(p, rewards)
+    merged = "equal once converted to float64"
+    for call in (
+        lambda: bk.frontier(p, rewards, [2.0]),
+        lambda: ref.frontier([2.0]),
+        lambda: bk.reward_tilt(p, rewards, 1.0),
+        lambda: ref.reward_tilt(1.0),
+        lambda: bk.soft_best_of_n(p, rewards, 2, 1.0),
+        lambda: ref.soft_best_of_n(2, 1.0),
+        lambda: bk.tilt_for_kl(p, rewards, 0.1, kind="reward"),
+        lambda: ref.tilt_for_kl(0.1, kind="reward"),
+    ):
+        with pytest.raises(ValueError, match=merged):
+            call()
+    np.testing.assert_array_equal(ref.win_rate_tilt(2.0), bk.win_rate_tilt(p, rewards, 2.0))
+    np.testing.assert_array_equal(ref.rewind_and_repeat(0.3), bk.rewind_and_repeat(p, rewards, 0.3))
+    assert ref.tilt_for_kl(0.1) == bk.tilt_for_kl(p, rewards, 0.1)
+
+
+@pytest.mark.parametrize("dtype", [float, np.int64])
+def test_reference_policies_reuse_its_levels(monkeypatch, dtype):
+    """Issue 11: the Reference's policy methods called the functions on its sorted input,
+    validating, sorting and merging again each time; now none does, and each gives the
+    function's pmf (caller's order) or beta bit for bit."""
+    rng = np.random.default_rng(5)
+    p = rng.dirichlet(np.full(300, 0.5))
+    r = rng.integers(-50, 50, 300).astype(dtype)
+    expected = {
+        "rewind_and_repeat": bk.rewind_and_repeat(p, r, 0.2),
+        "win_rate_tilt": bk.win_rate_tilt(p, r, 3.0),
+        "reward_tilt": bk.reward_tilt(p, r, 0.1),
+        "soft_best_of_n": bk.soft_best_of_n(p, r, 5, 2.0),
+        "win_rate beta": bk.tilt_for_kl(p, r, 0.3),
+        "reward beta": bk.tilt_for_kl(p, r, 0.3, kind="reward"),
+    }
+    ref = bk.Reference(p, r)
+    counts = _count_builds(monkeypatch)
+    got = {
+        "rewind_and_repeat": ref.rewind_and_repeat(0.2),
+        "win_rate_tilt": ref.win_rate_tilt(3.0),
+        "reward_tilt": ref.reward_tilt(0.1),
+        "soft_best_of_n": ref.soft_best_of_n(5, 2.0),
+        "win_rate beta": ref.tilt_for_kl(0.3),
+        "reward beta": ref.tilt_for_kl(0.3, kind="reward"),
+    }
+    assert counts == {"validated": 0, "merged": 0}
+    for name, value in expected.items():
+        np.testing.assert_array_equal(got[name], value, err_msg=name)

@@ -14,8 +14,8 @@ import numpy as np
 from . import _kernels_exact as kern
 from ._kernels_estimate import estimate_expected_many
 from ._levels import kl_win, prepare_levels
-from ._validate import as_n
 from ._over_n import _over_unique_n
+from ._validate import as_n
 
 __all__ = ["Reference"]
 
@@ -171,51 +171,58 @@ class Reference:
         )
 
     def frontier(self, ns):
-        """Best-of-n and the comparison policies at ``ns``, as :func:`bonkl_fast.frontier`,
-        on the levels built at construction (no validation, sort or merge again)."""
+        """Best-of-n and the comparison policies at ``ns``, as :func:`bonkl_fast.frontier`."""
         from .policies._frontier import frontier_of_levels
-        from .policies._levels import with_reward_values
 
-        return frontier_of_levels(with_reward_values(self._levels, self._raw_rewards_sorted), ns)
+        return frontier_of_levels(self._reward_levels(), ns)
 
     def rewind_and_repeat(self, alpha) -> np.ndarray:
         """Rewind-and-repeat pmf, as :func:`bonkl_fast.rewind_and_repeat`."""
-        from .policies import rewind_and_repeat
+        from .policies._rewind import _as_alpha, rewind_pmf
 
-        return self._policy(rewind_and_repeat, alpha)
+        return rewind_pmf(self._levels, _as_alpha(alpha))
 
     def win_rate_tilt(self, beta) -> np.ndarray:
         """Win-rate tilt pmf, as :func:`bonkl_fast.win_rate_tilt`."""
-        from .policies import win_rate_tilt
+        from .policies._tilts import _as_beta, tilt_pmf
 
-        return self._policy(win_rate_tilt, beta)
+        return tilt_pmf(self._levels, _as_beta(beta), "win_rate")
 
     def reward_tilt(self, beta) -> np.ndarray:
         """Reward tilt pmf, as :func:`bonkl_fast.reward_tilt`."""
-        from .policies import reward_tilt
+        from .policies._tilts import _as_beta, tilt_pmf
 
-        return self._policy(reward_tilt, beta)
+        checked = _as_beta(beta)
+        return tilt_pmf(self._reward_levels(), checked, "reward")
 
     def soft_best_of_n(self, n, temperature) -> np.ndarray:
         """Soft best-of-n pmf, as :func:`bonkl_fast.soft_best_of_n`."""
-        from .policies import soft_best_of_n
+        from .policies._soft import soft_parameters, soft_pmf
 
-        return self._policy(soft_best_of_n, n, temperature)
+        n_value, lam = soft_parameters(n, temperature)
+        return soft_pmf(self._reward_levels(), n_value, lam)
 
     def tilt_for_kl(self, kl, kind: str = "win_rate"):
         """Tilt strength reaching ``kl``, as :func:`bonkl_fast.tilt_for_kl`."""
-        from .policies import tilt_for_kl
+        from .policies._levels import _as_scalar
+        from .policies._tilts import _as_kind, beta_for_kl
 
-        probs, rewards = self._sorted_input()
-        return tilt_for_kl(probs, rewards, kl, kind=kind, assume_sorted=True)
+        kind = _as_kind(kind)
+        target = _as_scalar(kl, "kl")
+        levels = self._reward_levels() if kind == "reward" else self._levels
+        return beta_for_kl(levels, target, kind)
 
     # -- helpers --------------------------------------------------------------------------------
     def _sorted_input(self) -> tuple[np.ndarray, np.ndarray]:
         """Sorted probabilities and the caller's rewards (their own dtype), sorted."""
         return self._probs_sorted, self._raw_rewards_sorted
 
-    def _policy(self, function, *args) -> np.ndarray:
-        return self._levels.to_original(function(*self._sorted_input(), *args, assume_sorted=True))
+    def _reward_levels(self):
+        """The levels, for the policies that use reward values (the error of the functions
+        where float64 cannot tell the rewards apart): validated, sorted and merged once."""
+        from .policies._levels import with_reward_values
+
+        return with_reward_values(self._levels, self._rewards_sorted, self._raw_rewards_sorted)
 
     def _per_outcome(self, n, log_space: bool, name: str) -> np.ndarray:
         flat, _, is_scalar = as_n(n)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels_levels import compensated_sum
-from .._levels import Levels, prepare_levels
+from .._levels import Levels
+from .._validate import as_rewards
 from . import _kernels_tilt as kern
 
 _EPS = np.finfo(np.float64).eps
@@ -50,26 +51,29 @@ def _expand(levels: Levels, level_mass: np.ndarray) -> np.ndarray:
     return levels.to_original(pmf_sorted)
 
 
-def with_reward_values(levels: Levels, raw_sorted: np.ndarray) -> Levels:
+def with_reward_values(levels: Levels, rewards_sorted, raw_sorted) -> Levels:
     """``levels`` for a policy that uses the reward values, not only their order.
 
-    ``levels`` come from ``prepare_levels(order_only=True)`` (a
-    :class:`bonkl_fast.Reference`'s), which ranks rewards that float64 cannot
-    tell apart; ``raw_sorted`` are the caller's rewards, in their own dtype, in
-    sorted order. Where the validated rewards are the float64 values the levels
-    serve as they are (no validation, no sort, no merge); otherwise the rewards
-    are validated again with ``order_only=False``, which raises the error of the
-    functions (or merges what float64 merges, as they do).
+    A :class:`bonkl_fast.Reference` validates with ``order_only=True``, which
+    ranks rewards that float64 cannot tell apart (all the KL and the order-only
+    policies need). ``rewards_sorted`` are those validated rewards and
+    ``raw_sorted`` the caller's, in their own dtype, both in sorted order. Where
+    they agree the levels hold the reward values and serve as they are (no
+    validation, sort or merge again); otherwise this raises the functions' error.
     """
-    validated = levels.rewards if levels.order is None else levels.rewards[levels.order]
     try:
         with np.errstate(over="ignore"):  # longdouble beyond float64: inf, not equal
             values = np.asarray(raw_sorted, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):  # Python ints beyond float64
         values = None
-    if values is not None and np.array_equal(validated, values):
+    if values is not None and np.array_equal(rewards_sorted, values):
         return levels
-    return prepare_levels(levels.probs_sorted, raw_sorted, assume_sorted=True, order_only=False)
+    as_rewards(raw_sorted, None, order_only=False)  # raises (int64 above 2**53, longdouble)
+    raise ValueError(  # a list mixing floats and ints above 2**53: float64 merged them already
+        "rewards has distinct values that are equal once converted to float64 (integers "
+        "above 2**53 mixed with floats); subtract a common offset or rescale them so "
+        "float64 tells them apart"
+    )
 
 
 def _times_power_of_two(x, exponent: int):

@@ -73,11 +73,11 @@ def rewind_and_repeat(
     """
     a = _as_alpha(alpha)
     levels = prepare_levels(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
-    return _rewind_pmf(levels, a)
+    return rewind_pmf(levels, a)
 
 
-def _rewind_pmf(levels: Levels, alpha: float) -> np.ndarray:
-    """Rewind-and-repeat's pmf (caller's order) for a valid ``alpha`` in (0, 1]."""
+def rewind_pmf(levels: Levels, alpha: float) -> np.ndarray:
+    """Rewind-and-repeat's pmf (caller's order) on validated levels, ``alpha`` in (0, 1]."""
     if alpha >= 1.0:
         return levels.probs.copy()
     size = levels.mass.shape[0]

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .._levels import prepare_levels
+from .._levels import Levels, prepare_levels
 from .._validate import as_n
 from ..exact import bon_pmf
 from . import _kernels_best_of_n as kern
@@ -108,16 +108,27 @@ def soft_best_of_n(
     >>> soft_best_of_n([0.5, 0.5], [0.0, 1.0], 2, 1e-3)
     array([0.25, 0.75])
     """
+    n_value, lam = soft_parameters(n, temperature)
+    levels = prepare_levels(
+        probs, rewards, normalize=normalize, assume_sorted=assume_sorted, order_only=False
+    )
+    return soft_pmf(levels, n_value, lam)
+
+
+def soft_parameters(n, temperature) -> tuple[float, float]:
+    """``(n, temperature)`` as floats: one n >= 1 and a positive finite temperature."""
     lam = _as_scalar(temperature, "temperature")
     if not lam > 0:
         raise ValueError(f"temperature must be > 0, got {lam:g}; use bon_pmf for the hard maximum")
     flat, _, is_scalar = as_n(n)
     if not is_scalar:
         raise TypeError("soft_best_of_n takes a single n; loop over n")
-    n_value = float(flat[0])
-    levels = prepare_levels(
-        probs, rewards, normalize=normalize, assume_sorted=assume_sorted, order_only=False
-    )
+    return float(flat[0]), lam
+
+
+def soft_pmf(levels: Levels, n_value: float, lam: float) -> np.ndarray:
+    """:func:`soft_best_of_n` on validated levels with the reward values, checked
+    ``n_value`` and temperature ``lam`` (:func:`soft_parameters`)."""
     if n_value == 1.0 or levels.mass.shape[0] == 1:
         return levels.probs.copy()
     reward, exponent = _scaled_rewards(levels)  # differences never overflow

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .._levels import prepare_levels
+from .._levels import Levels, prepare_levels
 from ._levels import _as_scalar, _expand, _Tilt, _times_power_of_two
 from ._tilt_solve import _solve_gammas
 
@@ -40,8 +40,13 @@ def _tilt_levels(probs, rewards, kind, normalize, assume_sorted):
 def _tilt_pmf(probs, rewards, beta, kind, normalize, assume_sorted):
     b = _as_beta(beta)
     levels = _tilt_levels(probs, rewards, kind, normalize, assume_sorted)
-    tilt = _Tilt.build(levels, kind)
-    return _expand(levels, tilt.level_mass(b))
+    return tilt_pmf(levels, b, kind)
+
+
+def tilt_pmf(levels: Levels, beta: float, kind: str) -> np.ndarray:
+    """The tilt's pmf (caller's order) on validated levels (reward values for the reward
+    tilt) and a checked ``beta``."""
+    return _expand(levels, _Tilt.build(levels, kind).level_mass(beta))
 
 
 def win_rate_tilt(probs, rewards, beta, *, normalize: bool = False, assume_sorted: bool = False):
@@ -169,6 +174,11 @@ def tilt_for_kl(
     kind = _as_kind(kind)
     target = _as_scalar(kl, "kl")
     levels = _tilt_levels(probs, rewards, kind, normalize, assume_sorted)
+    return beta_for_kl(levels, target, kind)
+
+
+def beta_for_kl(levels: Levels, target: float, kind: str) -> float:
+    """:func:`tilt_for_kl` on validated levels (reward values for the reward tilt)."""
     saturation = levels.saturation
     if target < 0:
         raise ValueError(f"kl must be >= 0, got {target:g}")
