@@ -8,7 +8,8 @@ applied to the returned pmf agree with them.
 
 Layout (public functions validate, sort and merge ties once with
 :func:`bonkl_fast._levels.prepare_levels`; everything below them works on
-those :class:`~bonkl_fast._levels.Levels`):
+those :class:`~bonkl_fast._levels.Levels`, and :class:`bonkl_fast.Reference`
+calls the same level functions with the levels it built at construction):
 
 * ``_rewind``: :func:`rewind_and_repeat`, and its exact KL, win rate and reward
   for the frontier (no pmf);

@@ -3,6 +3,8 @@
 Every policy of :mod:`bonkl_fast.policies` gives all outcomes of a reward
 level the same ratio ``policy / pi``, so it is described by its mass on each
 merged level; :func:`_expand` turns that into a per-outcome pmf.
+:func:`with_reward_values` lets a :class:`bonkl_fast.Reference` hand its own
+levels to the policies that use reward values.
 """
 
 from __future__ import annotations

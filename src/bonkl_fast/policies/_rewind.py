@@ -1,6 +1,7 @@
 """Rewind-and-repeat: the policy and its exact KL, win rate and reward (MATH §8).
 
-:func:`rewind_and_repeat` returns the policy's pmf. The frontier needs its
+:func:`rewind_and_repeat` returns the policy's pmf (:func:`rewind_pmf` on levels
+already built, for :class:`bonkl_fast.Reference`). The frontier needs its
 summaries without the pmf: :func:`_rewind_summary` (KL, win rate, reward at
 given alphas, vectorised) and :func:`_rewind_alpha_for_kl` (the alpha reaching a
 target KL, solved inside the boundary level), all on one :class:`Levels`.
