@@ -11,18 +11,6 @@ from __future__ import annotations
 import itertools
 import math
 
-__all__ = [
-    "mpmath_pmf",
-    "mpmath_logpmf",
-    "mpmath_kl",
-    "mpmath_win_rate",
-    "mpmath_kl_bound",
-    "mpmath_kl_estimate",
-    "mpmath_kl_estimate_expected",
-    "mpmath_p_top",
-    "relative_error",
-]
-
 BASE_DIGITS = 80
 
 
