@@ -3,6 +3,7 @@
     python bench/bench_sampling.py            # full run, a few minutes on 2 cores
     python bench/bench_sampling.py --quick    # small sizes, under a minute (CI runs it)
     python bench/bench_sampling.py --threads 1   # one Numba thread (the NumPy side is serial)
+    python bench/bench_sampling.py --memory   # only the peak-memory table (K = 1e6 and 1e7)
 
 Timings are medians of repeats after a warm-up call (compilation excluded; the cold
 and warm-cache first-call times are measured separately in fresh processes).
@@ -14,8 +15,8 @@ and warm-cache first-call times are measured separately in fresh processes).
   comparison is per best-of-n draw (draws/s on both sides);
 * ``simulate_best_of_n`` on K = 1e5 with 1e6 draws: wall time;
 * ``method="direct"`` against the NumPy way at n in {4, 64}, same M on both sides;
-* peak memory of ``simulate_best_of_n`` and ``sample_best_of_n`` at K = 1e7 (1e6 with
-  ``--quick``) against the size of their input and output.
+* peak memory of ``simulate_best_of_n``, ``sample_best_of_n`` and ``Reference(...)`` at
+  K = 1e6 and 1e7 (1e6 only with ``--quick``) against the size of their input and output.
 
 Nothing here asserts anything about speed; ``--quick`` only checks that it runs.
 """
@@ -36,6 +37,7 @@ import numpy as np
 
 from _machine import machine_line
 from _memory import peak_extra
+from bonkl_fast import Reference
 from bonkl_fast.sampling import sample_best_of_n
 from bonkl_fast.simulation import simulate_best_of_n
 
@@ -106,29 +108,40 @@ def bench_simulate(k: int, draws: int, repeats: int) -> list[str]:
     return rows
 
 
-def bench_memory(k: int, draws: int) -> list[str]:
-    """Peak memory above the resident size before the call, against input and output."""
-    probs, rewards = reference(k)
-    simulate_best_of_n(probs[:100] / probs[:100].sum(), rewards[:100], 1000, 10, rng=0)  # warm
-    sample_best_of_n(probs[:100] / probs[:100].sum(), rewards[:100], 1000, 10, rng=0)
-    data = probs.nbytes + rewards.nbytes
+def bench_memory(ks, draws: int) -> list[str]:
+    """Peak memory above the resident size before the call, against input and output.
+
+    Input: probs + rewards (16 bytes per outcome); output: the int64 draws of
+    ``sample_best_of_n`` (none for the others). A warm-up on 2e5 outcomes first
+    compiles every kernel the large calls use, so no compiler memory is counted.
+    """
+    probs, rewards = reference(200_000)
+    for fn in (simulate_best_of_n, sample_best_of_n):
+        fn(probs, rewards, 1000, 10, rng=0)
+    Reference(probs, rewards)
     rows = [
-        f"| peak memory, K = {k:.0e} (input {data / 2**20:.0f} MB) | peak above start "
-        "| input + output | ratio |",
-        "|---|---|---|---|",
+        "| peak memory | K | peak above start | input + output | ratio |",
+        "|---|---|---|---|---|",
     ]
-    cases = [
-        ("simulate_best_of_n, n = 1e3, 1e6 draws", simulate_best_of_n, 0),
-        (f"sample_best_of_n, n = 1e3, {draws:.0e} draws", sample_best_of_n, 8 * draws),
-    ]
-    for label, fn, out_bytes in cases:
-        size = 10**6 if fn is simulate_best_of_n else draws
-        _, extra, exact = peak_extra(partial(fn, probs, rewards, 1000, size, rng=0))
-        note = "" if exact else " (process peak: includes loading)"
-        rows.append(
-            f"| {label}{note} | {extra / 2**20:.0f} MB | {(data + out_bytes) / 2**20:.0f} MB "
-            f"| {extra / (data + out_bytes):.1f}x |"
-        )
+    for k in ks:
+        probs, rewards = reference(k)
+        data = probs.nbytes + rewards.nbytes
+        cases = [
+            (f"simulate_best_of_n, n = 1e3, {draws:.0e} draws", simulate_best_of_n, 0),
+            (f"sample_best_of_n, n = 1e3, {draws:.0e} draws", sample_best_of_n, 8 * draws),
+            ("Reference(probs, rewards)", None, 0),
+        ]
+        for label, fn, out_bytes in cases:
+            call = partial(Reference, probs, rewards)
+            if fn is not None:
+                call = partial(fn, probs, rewards, 1000, draws, rng=0)
+            result, extra, exact = peak_extra(call)
+            del result
+            note = "" if exact else " (process peak: includes loading)"
+            rows.append(
+                f"| {label}{note} | {k:.0e} | {extra / 2**20:.0f} MB "
+                f"| {(data + out_bytes) / 2**20:.0f} MB | {extra / (data + out_bytes):.2f}x |"
+            )
     return rows
 
 
@@ -193,6 +206,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, under a minute")
     parser.add_argument("--threads", type=int, default=None, help="Numba threads (default: all)")
+    parser.add_argument("--memory", action="store_true", help="only the peak-memory table")
     args = parser.parse_args()
     if args.threads is not None:
         numba.set_num_threads(args.threads)
@@ -201,6 +215,10 @@ def main() -> None:
     numpy_m = 200 if args.quick else 2_000
     print(machine_line())
     print(f"load average at start: {os.getloadavg()[0]:.2f} (the machine may be shared)")
+    memory_ks = (10**6,) if args.quick else (10**6, 10**7)
+    if args.memory:
+        print("\n".join(bench_memory(memory_ks, 10**6)))
+        return
     print(f"\nsample_best_of_n draws/s: medians of {repeats} calls of {draws:,} draws (inverse")
     print("method), each call including its setup (validation, sort by reward, tables); NumPy")
     print("side: per best-of-n draw, with the smaller M given in its column\n")
@@ -214,7 +232,7 @@ def main() -> None:
     print()
     print("\n".join(bench_direct(5_000 if args.quick else 100_000, repeats)))
     print()
-    print("\n".join(bench_memory(10**6 if args.quick else 10**7, 10**6)))
+    print("\n".join(bench_memory(memory_ks, 10**6)))
     print()
     if args.quick:
         print("(first-call times in fresh processes: full run only, they compile every kernel)")

@@ -2,7 +2,8 @@
 
 Levels as in :mod:`bonkl_fast._kernels_exact` (``mass`` q > 0, ``cum`` F,
 ``tail`` S = 1 - F, ascending in reward), plus the sorted outcomes of each
-level (``probs_sorted[start[l]:stop[l]]``).
+level (``probs_sorted[start[l]:stop[l]]``; ``start = stop = None`` where level l is
+sorted outcome l).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ._kernels_exact import (
     log_ratio,
     neumaier_add,
 )
+from ._kernels_levels import level_span
 
 
 @jit
@@ -43,13 +45,14 @@ def estimate_expected_many(mass, cum, tail, probs_sorted, start, stop, ns):
             if x < EXP_UNDERFLOW:
                 break
             w = math.exp(x + log1mexp(ns[j] * c))
-            for i in range(start[level], stop[level]):
+            lo, hi = level_span(start, stop, level)
+            for i in range(lo, hi):
                 p = probs_sorted[i]
                 if p > 0.0:
                     keep = 1.0 - p
                     if p >= 0.5:
                         keep = below + tail[level]
-                        for k in range(start[level], stop[level]):
+                        for k in range(lo, hi):
                             if k != i:
                                 keep += probs_sorted[k]
                     term = w * (p / q) * kl_estimate_complement(p, keep, ns[j])

@@ -7,6 +7,48 @@ import math
 import numpy as np
 
 from ._jit import jit
+from ._kernels_exact import neumaier_add, run_mass
+from ._kernels_kl import chunk_levels
+
+
+@jit
+def single_outcome_levels(rewards_sorted, probs_sorted):
+    """Preconditions: rewards ascending, same length as probs. True when every outcome is
+    its own level of positive mass (no ties, no zero mass): the levels are the outcomes.
+
+    Branch-free counts (vectorised), the common case of continuous rewards."""
+    bad = 0
+    for i in range(rewards_sorted.shape[0] - 1):
+        bad += rewards_sorted[i + 1] == rewards_sorted[i]
+    for i in range(probs_sorted.shape[0]):
+        bad += not probs_sorted[i] > 0.0
+    return bad == 0
+
+
+@jit
+def level_bounds(rewards_sorted, probs_sorted, count):
+    """Preconditions: rewards ascending, probs >= 0, ``count`` levels of positive mass.
+
+    Per level of positive mass (the mass test of ``chunk_levels``):
+    ``(reward, start, stop)``, the sorted outcomes ``start:stop`` forming it.
+    """
+    size = rewards_sorted.shape[0]
+    reward = np.empty(count)
+    start = np.empty(count, dtype=np.int64)
+    stop = np.empty(count, dtype=np.int64)
+    level = 0
+    i = 0
+    while i < size:
+        j = i + 1
+        while j < size and rewards_sorted[j] == rewards_sorted[i]:
+            j += 1
+        if run_mass(probs_sorted, i, j) > 0.0:
+            reward[level] = rewards_sorted[i]
+            start[level] = i
+            stop[level] = j
+            level += 1
+        i = j
+    return reward, start, stop
 
 
 @jit
@@ -14,46 +56,44 @@ def merge_levels(rewards_sorted, probs_sorted):
     """Preconditions: rewards ascending, probs >= 0 summing to 1, same length.
 
     Outcomes with equal reward form one level; levels of zero mass are dropped.
-    Returns ``(reward, mass, cum, tail, start, stop, level_of)`` where ``cum``
-    is the inclusive forward sum and ``tail`` the mass strictly above (both
-    Neumaier-compensated), ``start:stop`` the outcomes of each level and
-    ``level_of`` the level of each sorted outcome (-1 for zero-mass levels).
+    Returns ``(reward, mass, cum, tail, start, stop)``: ``mass``, ``cum`` (the
+    inclusive forward sum) and ``tail`` (the mass strictly above) from
+    ``chunk_levels`` (Neumaier-compensated, the sums of the KL kernels) and
+    ``start:stop`` the sorted outcomes of each level.
     """
-    size = rewards_sorted.shape[0]
-    reward = np.empty(size)
-    mass = np.empty(size)
-    start = np.empty(size, dtype=np.int64)
-    stop = np.empty(size, dtype=np.int64)
-    level_of = np.full(size, -1, dtype=np.int64)
-    count = 0
-    i = 0
-    while i < size:
-        j = i
-        total = 0.0
-        comp = 0.0
-        while j < size and rewards_sorted[j] == rewards_sorted[i]:
-            x = probs_sorted[j]
-            t = total + x
-            comp += (total - t) + x if abs(total) >= abs(x) else (x - t) + total
-            total = t
-            j += 1
-        total += comp
-        if total > 0.0:
-            reward[count] = rewards_sorted[i]
-            mass[count] = total
-            start[count] = i
-            stop[count] = j
-            level_of[i:j] = count
-            count += 1
-        i = j
-    mass = mass[:count]
-    cum = _compensated_cumsum(mass, False)
-    tail = _compensated_cumsum(mass, True)
-    return reward[:count], mass, cum, tail, start[:count], stop[:count], level_of
+    mass, cum, tail = chunk_levels(
+        rewards_sorted, probs_sorted, 0, rewards_sorted.shape[0], 0.0, 0.0, 0.0, 0.0
+    )
+    reward, start, stop = level_bounds(rewards_sorted, probs_sorted, mass.shape[0])
+    if 2 * mass.shape[0] <= rewards_sorted.shape[0]:
+        mass = mass.copy()  # a view of an outcome-sized buffer: keep only the levels
+    return reward, mass, cum, tail, start, stop
 
 
 @jit
-def _compensated_cumsum(values, reverse):
+def level_span(start, stop, level):
+    """Preconditions: start/stop level ranges, or both None (level l is sorted outcome l).
+
+    ``(lo, hi)``: the sorted outcomes ``lo:hi`` of ``level`` (the None branch is
+    pruned at compile time: kernels get one version per kind of levels)."""
+    if start is None or stop is None:
+        return level, level + 1
+    return start[level], stop[level]
+
+
+@jit
+def outcome_levels(start, stop, size):
+    """Preconditions: start/stop level ranges into ``size`` sorted outcomes.
+
+    Level of each sorted outcome, -1 for outcomes of zero-mass levels."""
+    out = np.full(size, -1, dtype=np.int64)
+    for level in range(start.shape[0]):
+        out[start[level] : stop[level]] = level
+    return out
+
+
+@jit
+def compensated_cumsum(values, reverse):
     """Preconditions: values 1-D. Inclusive forward sums, or exclusive sums from the top."""
     size = values.shape[0]
     out = np.empty(size)
@@ -63,10 +103,7 @@ def _compensated_cumsum(values, reverse):
         i = size - 1 - step if reverse else step
         if reverse:
             out[i] = total + comp
-        x = values[i]
-        t = total + x
-        comp += (total - t) + x if abs(total) >= abs(x) else (x - t) + total
-        total = t
+        total, comp = neumaier_add(total, comp, values[i])
         if not reverse:
             out[i] = total + comp
     return out
@@ -79,10 +116,7 @@ def compensated_sum(values):
     total = 0.0
     comp = 0.0
     for i in range(values.shape[0]):
-        x = values[i]
-        t = total + x
-        comp += (total - t) + x if abs(total) >= abs(x) else (x - t) + total
-        total = t
+        total, comp = neumaier_add(total, comp, values[i])
     return total + comp
 
 

@@ -13,16 +13,17 @@ import numpy as np
 
 from . import _kernels_exact as kex
 from ._jit import jit
+from ._kernels_levels import level_span
 
 
 @jit
-def best_of_n_tails(cum, tail, n):
-    """Preconditions: levels' F = cum and S = tail = 1 - F accurate, n >= 1. 1 - F**n per level.
+def best_of_n_tails(cum, tail, n, out):
+    """Preconditions: levels' F = cum and S = tail = 1 - F accurate, n >= 1, out as long
+    (may be ``cum`` itself). Writes 1 - F**n per level into ``out``.
 
     ``-expm1(n * log F)`` with ``log F = log1p(-S)`` where F > 1/2: full relative
     precision of the best-of-n tail at any n (MATH §6); exactly 0 at the top level.
     """
-    out = np.empty(cum.shape[0])
     for level in range(cum.shape[0]):
         out[level] = -math.expm1(n * kex.log_cdf(cum[level], tail[level]))
     return out
@@ -69,7 +70,8 @@ def build_guide(tails, buckets):
 
 @jit
 def level_cumsums(probs_sorted, start, stop):
-    """Preconditions: start/stop level ranges into probs_sorted. Inclusive sums within levels."""
+    """Preconditions: start/stop level ranges into probs_sorted. Inclusive sums within levels
+    (0 for outcomes of no level)."""
     out = np.zeros(probs_sorted.shape[0])
     for level in range(start.shape[0]):
         total = 0.0
@@ -80,12 +82,13 @@ def level_cumsums(probs_sorted, start, stop):
 
 
 @jit
-def single_outcomes(probs_sorted, start, stop):
-    """Preconditions: start/stop level ranges into probs_sorted.
+def single_outcomes(probs_sorted, start, stop, out):
+    """Preconditions: start/stop level ranges into probs_sorted, out int64 as long as start.
 
-    Per level: sorted index of its only outcome of positive probability, -1 if several.
+    Writes per level the sorted index of its only outcome of positive probability,
+    -1 if several.
     """
-    out = np.full(start.shape[0], -1, dtype=np.int64)
+    out[:] = -1
     for level in range(start.shape[0]):
         count = 0
         for i in range(start[level], stop[level]):
@@ -99,15 +102,16 @@ def single_outcomes(probs_sorted, start, stop):
 
 @jit
 def outcome_estimates(probs_sorted, start, stop, cum, tail, n):
-    """Preconditions: levels as in Levels, n >= 1. kl_estimate(pi(y), n) per sorted outcome.
+    """Preconditions: levels as in Levels (start = stop = None: one outcome per level),
+    n >= 1. kl_estimate(pi(y), n) per sorted outcome.
 
     0 where pi(y) = 0. As in the exact expectation, ``1 - p`` of an outcome with
     ``p >= 1/2`` is summed from the other masses rather than rounded from ``p``.
     """
     out = np.zeros(probs_sorted.shape[0])
     below = 0.0
-    for level in range(start.shape[0]):
-        lo, hi = start[level], stop[level]
+    for level in range(cum.shape[0]):
+        lo, hi = level_span(start, stop, level)
         for i in range(lo, hi):
             p = probs_sorted[i]
             if p >= 0.5:
@@ -118,6 +122,51 @@ def outcome_estimates(probs_sorted, start, stop, cum, tail, n):
                 out[i] = kex.kl_estimate_scalar(p, n)
         below = cum[level]
     return out
+
+
+@jit
+def fill_identity(out):
+    """Preconditions: out int64. Writes ``out[i] = i`` (the picks of one-outcome levels)."""
+    for i in range(out.shape[0]):
+        out[i] = i
+
+
+@jit
+def spread_sums(mass, cum, tail, reward, probs_sorted, start, stop, level_kl, estimate, exact, n):
+    """Preconditions: levels as in outcome_estimates, per-level ``level_kl``, per-outcome
+    ``estimate``, ``exact`` the 4 exact means, n >= 1. Per-draw variances under best-of-n.
+
+    Compensated sums of ``w_l (x_l - exact)**2`` over levels (per outcome for the
+    estimator), ``w_l`` as in ``level_weights``; the win score's variance within a
+    level is ``G (S + q/2)**2 + q (1/2 - m)**2 + S m**2`` with ``m = G + q/2``. O(1) memory.
+    """
+    total = np.zeros(4)
+    comp = np.zeros(4)
+    below = 0.0
+    log_g = -math.inf
+    for level in range(mass.shape[0]):
+        q, s = mass[level], tail[level]
+        log_f = kex.log_cdf(cum[level], s)
+        w = 0.0
+        if n * log_f >= kex.EXP_UNDERFLOW:
+            w = math.exp(kex.level_log_weight(n, log_f, log_g, q, cum[level]))
+        m = below + q / 2
+        within = below * (s + q / 2) ** 2 + q * (0.5 - m) ** 2 + s * m**2
+        terms = (
+            w * (level_kl[level] - exact[0]) ** 2,
+            w * (within + (m - exact[1]) ** 2),
+            w * (reward[level] - exact[2]) ** 2,
+        )
+        for k in range(3):
+            total[k], comp[k] = kex.neumaier_add(total[k], comp[k], terms[k])
+        scale = w / q
+        lo, hi = level_span(start, stop, level)
+        for i in range(lo, hi):
+            term = probs_sorted[i] * scale * (estimate[i] - exact[3]) ** 2
+            total[3], comp[3] = kex.neumaier_add(total[3], comp[3], term)
+        below = cum[level]
+        log_g = log_f
+    return total + comp
 
 
 @jit

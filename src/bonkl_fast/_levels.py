@@ -9,7 +9,13 @@ import numpy as np
 from . import _kernels_select as select
 from ._kernels_kl import kl_win_serial
 from ._kernels_kl_parallel import kl_win_above, kl_win_parallel
-from ._kernels_levels import first_descent, merge_levels
+from ._kernels_levels import (
+    compensated_cumsum,
+    first_descent,
+    merge_levels,
+    outcome_levels,
+    single_outcome_levels,
+)
 from ._kernels_sort import sort_pairs, stable_argsort
 from ._validate import as_probs_rewards
 
@@ -28,32 +34,55 @@ class Levels:
 
     Attributes
     ----------
-    probs, rewards : ndarray
-        The validated float64 inputs, in the caller's order.
+    probs, rewards : ndarray or None
+        The validated float64 inputs, in the caller's order (None when not kept:
+        see ``caller_order``).
     order : ndarray or None
-        Stable permutation sorting the outcomes by reward (None: already sorted).
+        Stable permutation sorting the outcomes by reward (None: already sorted,
+        or not kept: see ``caller_order``).
     probs_sorted : ndarray
-        ``probs[order]``.
+        ``probs[order]``; the same array as ``mass`` when ``bounds`` is None.
     reward, mass, cum, tail : ndarray
         Per level with positive mass, ascending: reward, mass ``q``, ``F = P(R <= r)``
         and ``S = P(R > r)``.
-    start, stop : ndarray
-        The sorted outcomes ``start:stop`` belong to each level.
-    level_of : ndarray
-        Level of each sorted outcome, -1 for outcomes of zero-mass levels.
+    bounds : (ndarray, ndarray) or None
+        ``(start, stop)``: the sorted outcomes ``start:stop`` form each level. None
+        when every outcome is its own level of positive mass (no ties, no zero
+        mass: the common case of continuous rewards), where nothing per outcome
+        beyond ``probs_sorted`` is stored.
+    caller_order : bool
+        False when built with ``keep_order=False``: ``probs``, ``rewards`` and
+        ``order`` were dropped after sorting and :meth:`to_original` is unavailable.
     """
 
-    probs: np.ndarray
-    rewards: np.ndarray
+    probs: np.ndarray | None
+    rewards: np.ndarray | None
     order: np.ndarray | None
     probs_sorted: np.ndarray
     reward: np.ndarray
     mass: np.ndarray
     cum: np.ndarray
     tail: np.ndarray
-    start: np.ndarray
-    stop: np.ndarray
-    level_of: np.ndarray
+    bounds: tuple[np.ndarray, np.ndarray] | None
+    caller_order: bool = True
+
+    @property
+    def start(self) -> np.ndarray:
+        """First sorted outcome of each level (built on each access when ``bounds`` is None)."""
+        return np.arange(self.mass.shape[0]) if self.bounds is None else self.bounds[0]
+
+    @property
+    def stop(self) -> np.ndarray:
+        """One past the last sorted outcome of each level (built when ``bounds`` is None)."""
+        return np.arange(1, self.mass.shape[0] + 1) if self.bounds is None else self.bounds[1]
+
+    @property
+    def level_of(self) -> np.ndarray:
+        """Level of each sorted outcome, -1 for outcomes of zero-mass levels (built on
+        each access: O(K) memory only while a caller holds it)."""
+        if self.bounds is None:
+            return np.arange(self.probs_sorted.shape[0])
+        return outcome_levels(*self.bounds, self.probs_sorted.shape[0])
 
     @property
     def p_top(self) -> float:
@@ -74,6 +103,8 @@ class Levels:
 
     def to_original(self, values_sorted: np.ndarray) -> np.ndarray:
         """Put per-outcome values computed in sorted order back in the caller's order."""
+        if not self.caller_order:
+            raise RuntimeError("levels prepared with keep_order=False cannot map back")
         if self.order is None:
             return values_sorted
         out = np.empty_like(values_sorted)
@@ -91,12 +122,19 @@ def _check_ascending(r: np.ndarray) -> None:
 
 
 def prepare_levels(
-    probs, rewards, *, normalize: bool = False, assume_sorted: bool = False, order_only=True
+    probs,
+    rewards,
+    *,
+    normalize: bool = False,
+    assume_sorted: bool = False,
+    order_only=True,
+    keep_order=True,
 ) -> Levels:
     """Validate ``probs``/``rewards``, sort by reward and merge ties into levels.
 
     ``order_only=False`` for callers that use the reward values, not only their
-    order (see :func:`bonkl_fast._validate.as_rewards`).
+    order (see :func:`bonkl_fast._validate.as_rewards`); ``keep_order=False`` for
+    callers that work in sorted order only (the caller-order arrays are then freed).
     """
     p, r = as_probs_rewards(probs, rewards, normalize=normalize, order_only=order_only)
     if assume_sorted:
@@ -106,8 +144,18 @@ def prepare_levels(
     else:
         order = stable_argsort(r)
         p_sorted, r_sorted = p[order], r[order]
-    parts = merge_levels(r_sorted, p_sorted)
-    return Levels(p, r, order, p_sorted, *parts)
+    caller_order = keep_order or assume_sorted
+    if not caller_order:  # let the caller-order arrays go before the level arrays are built
+        p = r = order = None
+    if single_outcome_levels(r_sorted, p_sorted):
+        # every outcome its own level: the masses are the probabilities, and the
+        # compensated sums those chunk_levels would compute (no per-outcome copy)
+        mass = p_sorted.copy() if assume_sorted else p_sorted  # never the caller's array
+        reward = r_sorted.copy() if assume_sorted else r_sorted
+        cum, tail = compensated_cumsum(mass, False), compensated_cumsum(mass, True)
+        return Levels(p, r, order, mass, reward, mass, cum, tail, None, caller_order)
+    reward, mass, cum, tail, start, stop = merge_levels(r_sorted, p_sorted)
+    return Levels(p, r, order, p_sorted, reward, mass, cum, tail, (start, stop), caller_order)
 
 
 def prepare_outcomes(probs, rewards, *, normalize: bool = False, assume_sorted: bool = False):

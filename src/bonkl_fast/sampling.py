@@ -21,7 +21,7 @@ import numpy as np
 from . import _kernels_sampler_tables as tables
 from . import _kernels_sampling as ks
 from ._chunks import batches, chunk_count, chunk_len, threads_for
-from ._kernels_levels import _compensated_cumsum
+from ._kernels_levels import compensated_cumsum
 from ._levels import Levels, prepare_levels
 from ._random import check_random_state, chunk_seeds
 from ._validate import as_integer_n
@@ -82,37 +82,56 @@ def _sampler_arrays(levels: Levels, n: int, direct: bool, simulate: bool) -> ks.
     """The arrays the kernels need (others left empty): O(K), no K-sized temporaries.
 
     Draws return the caller's indices for sampling, sorted indices for simulation.
+    For the method "inverse" the per-level tables are written over ``levels.cum``
+    and ``levels.mass`` (1 - F**n over F, the picks over q), which the draws do not
+    read: ``levels`` is spent afterwards (its caller made it and drops it).
     """
-    probs, order = levels.probs_sorted, levels.order
+    probs, order, bounds = levels.probs_sorted, levels.order, levels.bounds
     arrays: dict[str, np.ndarray] = dict.fromkeys(ks.SamplerArrays._fields, _NO_FLOATS)
-    arrays.update(probs=probs, level_of=levels.level_of, start=levels.start, stop=levels.stop)
-    arrays.update(level_reward=levels.reward, pick=_NO_INTS, bon_guide=_NO_INTS)
+    arrays.update(probs=probs, level_reward=levels.reward, pick=_NO_INTS, bon_guide=_NO_INTS)
     arrays.update(ref_guide=_NO_INTS, outcome_guide=_NO_INTS, index_map=_NO_INTS)
+    arrays.update(level_of=_NO_INTS, start=_NO_INTS, stop=_NO_INTS)
+    if bounds is not None:
+        arrays.update(start=bounds[0], stop=bounds[1])
     if not simulate:  # draws are returned in the caller's order
         index_map = np.arange(probs.shape[0]) if order is None else order
         arrays["index_map"] = index_map.astype(np.int64, copy=False)
     buckets = _guide_buckets(levels.mass.shape[0])
     if direct:
-        outcome_tail = _compensated_cumsum(probs, True)  # mass strictly above each outcome
+        outcome_tail = compensated_cumsum(probs, True)  # mass strictly above each outcome
         guide = tables.build_guide(outcome_tail, _guide_buckets(probs.shape[0]))
         arrays.update(outcome_tail=outcome_tail, outcome_guide=guide)
         arrays["rewards"] = levels.rewards if order is None else levels.rewards[order]
+        if simulate:
+            arrays["level_of"] = levels.level_of
     else:
-        bon_tail = tables.best_of_n_tails(levels.cum, levels.tail, float(n))
-        pick = tables.single_outcomes(probs, levels.start, levels.stop)
-        if (pick < 0).any():  # some level holds several outcomes of positive probability
-            arrays["within_cum"] = tables.level_cumsums(probs, levels.start, levels.stop)
-        if not simulate:
-            tables.map_indices(pick, arrays["index_map"])
+        bon_tail = tables.best_of_n_tails(levels.cum, levels.tail, float(n), levels.cum)
+        pick = levels.mass.view(np.int64)
+        if bounds is None:  # one outcome per level: level l is sorted outcome l
+            arrays["probs"] = _NO_FLOATS  # probs_sorted is mass: now the picks
+            if simulate:
+                tables.fill_identity(pick)
+            else:
+                pick = arrays["index_map"]
+        else:
+            tables.single_outcomes(probs, *bounds, pick)
+            if (pick < 0).any():  # some level holds several outcomes of positive probability
+                arrays["within_cum"] = tables.level_cumsums(probs, *bounds)
+            if not simulate:
+                tables.map_indices(pick, arrays["index_map"])
         arrays.update(bon_tail=bon_tail, bon_guide=tables.build_guide(bon_tail, buckets), pick=pick)
     if simulate:
         arrays.update(ref_tail=levels.tail, ref_guide=tables.build_guide(levels.tail, buckets))
     return ks.SamplerArrays(**arrays)
 
 
-def _prepare(probs, rewards, n, size, method, rng, normalize, order_only=True):
-    """Validate everything, then draw one seed per chunk (``order_only`` as in prepare_levels)."""
-    levels = prepare_levels(probs, rewards, normalize=normalize, order_only=order_only)
+def _prepare(probs, rewards, n, size, method, rng, normalize, simulate=False):
+    """Validate everything, then draw one seed per chunk (a simulation uses the reward
+    values and, for the method "inverse", sorted indices only: see prepare_levels)."""
+    keep_order = not simulate or method == "direct"
+    levels = prepare_levels(
+        probs, rewards, normalize=normalize, order_only=not simulate, keep_order=keep_order
+    )
     n = as_integer_n(n)
     shape = _as_size(size)
     direct = _check_method(method)

@@ -168,9 +168,14 @@ def _exact_values(levels: Levels, n: int) -> np.ndarray:
     weights = kex.level_weights(levels.mass, levels.cum, levels.tail, float(n))
     expected = 0.0
     if n > 1:
-        args = (levels.mass, levels.cum, levels.tail, levels.probs_sorted, levels.start)
-        expected = estimate_expected_many(*args, levels.stop, np.array([float(n)]))[0]
+        args = (levels.mass, levels.cum, levels.tail, levels.probs_sorted, *_bounds(levels))
+        expected = estimate_expected_many(*args, np.array([float(n)]))[0]
     return np.array([kl, win, float(np.dot(weights, levels.reward)), expected])
+
+
+def _bounds(levels: Levels):
+    """``(start, stop)`` of the levels, ``(None, None)`` where each holds one outcome."""
+    return (None, None) if levels.bounds is None else levels.bounds
 
 
 def _exact_spread(levels: Levels, n: int, level_kl, estimate, exact) -> np.ndarray:
@@ -179,27 +184,10 @@ def _exact_spread(levels: Levels, n: int, level_kl, estimate, exact) -> np.ndarr
     Sums of non-negative terms (no ``E[X^2] - E[X]^2`` cancellation). The win
     score against one reference draw is 1, 1/2 or 0 with probabilities G, q, S
     given the level; its variance there is ``G (S + q/2)^2 + q (1/2 - m)^2 + S m^2``
-    with ``m = G + q/2``. O(K) time, O(L + chunk) memory.
+    with ``m = G + q/2``. O(K) time, O(1) memory.
     """
-    q, tail = levels.mass, levels.tail
-    w = kex.level_weights(q, levels.cum, tail, float(n))
-    below = np.concatenate(([0.0], levels.cum[:-1]))
-    m = below + q / 2
-    within = below * (tail + q / 2) ** 2 + q * (0.5 - m) ** 2 + tail * m**2
-    var = [
-        np.dot(w, (level_kl - exact[0]) ** 2),
-        np.dot(w, within + (m - exact[1]) ** 2),
-        np.dot(w, (levels.reward - exact[2]) ** 2),
-        0.0,
-    ]
-    scale = w / q  # best-of-n mass per unit of reference mass, per level
-    step = 1 << 20
-    for lo in range(0, levels.level_of.shape[0], step):
-        level = levels.level_of[lo : lo + step]
-        has = level >= 0
-        p = levels.probs_sorted[lo : lo + step][has]
-        spread = (estimate[lo : lo + step][has] - exact[3]) ** 2
-        var[3] += float(np.dot(p * scale[level[has]], spread))
+    args = (levels.mass, levels.cum, levels.tail, levels.reward, levels.probs_sorted)
+    var = tables.spread_sums(*args, *_bounds(levels), level_kl, estimate, exact, float(n))
     return np.sqrt(np.maximum(var, 0.0))
 
 
@@ -229,8 +217,10 @@ def simulate_best_of_n(
     Per draw ``y`` (with its level ``l``) the kernel accumulates
     ``log(w_l / q_l)``, the win against one independent reference draw (1,
     1/2 or 0), ``r_y`` and ``kl_estimate(pi(y), n)``, centred on the exact
-    values so the sums of squares do not cancel. Memory O(K + number of chunks):
-    the sorted levels and a few arrays over them; the draws are not stored.
+    values so the sums of squares do not cancel. Memory O(K + number of chunks),
+    the draws are not stored: at most six float64 arrays over the levels (about 3x
+    the input when every outcome is its own level; tables the draws need are
+    written over sums they no longer read).
 
     Examples
     --------
@@ -247,7 +237,7 @@ def simulate_best_of_n(
     True
     """
     levels, n, shape, direct, total, chunk_size, seeds = _prepare(
-        probs, rewards, n, size, method, rng, normalize, order_only=False
+        probs, rewards, n, size, method, rng, normalize, simulate=True
     )
     if total < 2:
         raise ValueError(f"size must give at least 2 draws for a standard error, got {size!r}")
@@ -256,9 +246,11 @@ def simulate_best_of_n(
     if n == 1:
         level_kl[:] = 0.0
     estimate = tables.outcome_estimates(
-        levels.probs_sorted, levels.start, levels.stop, levels.cum, levels.tail, float(n)
+        levels.probs_sorted, *_bounds(levels), levels.cum, levels.tail, float(n)
     )
+    spread = _exact_spread(levels, n, level_kl, estimate, exact)  # before the draws spend levels
     arrays = _sampler_arrays(levels, n, direct, True)
+    del levels  # spent: the inverse draw tables were written over its masses and F
     parts = []
     for part, _, count in batches(seeds, chunk_size, total, n if direct else 1, progress):
         with threads_for(part.shape[0]):
@@ -286,5 +278,5 @@ def simulate_best_of_n(
         float(se[3]),
         float(exact[3]),
         float(_exact.kl_bound(float(n))),
-        *(float(value) for value in _exact_spread(levels, n, level_kl, estimate, exact) / root),
+        *(float(value) for value in spread / root),
     )
