@@ -196,7 +196,7 @@ def parquet_columns(path: Path, plan: dict) -> dict:
     """``{name: array}`` for ``plan`` (name -> role); raises :class:`BadValue` (with ``column``).
 
     Integer reward columns keep their dtype; other numbers become float64;
-    ids keep their type (strings become a str array).
+    ids are strings (a str array) or integers (kept as stored); other id types are refused.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -218,21 +218,34 @@ def parquet_columns(path: Path, plan: dict) -> dict:
     return out
 
 
+def _parquet_ids(path, name, column, pa, pc):
+    """Group ids: a str array for strings, integers as stored; other types refused."""
+    kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        ids, empty = _strings(column, pc)
+        if empty is not None:
+            raise BadValue(empty, "missing group id")
+        return ids
+    if pa.types.is_floating(kind):  # NaN: a missing id, reported as such first
+        nan = np.flatnonzero(np.isnan(column.to_numpy()))
+        if nan.size:
+            raise BadValue(int(nan[0]), "missing group id")
+    if not pa.types.is_integer(kind):  # the rule of the JSON reader (CSV ids are all text)
+        raise ValueError(
+            f"{path}: column {name!r} holds group ids of type {kind}; group ids must be "
+            "strings or integers in every format (booleans and floats are refused): "
+            "store the column as strings or int64"
+        )
+    return column.to_numpy()
+
+
 def _parquet_array(path, name, role, column, pa, pc):
     missing = "missing group id" if role == "id" else "missing value (null)"
     if column.null_count:
         raise BadValue(int(np.flatnonzero(column.is_null().to_numpy())[0]), missing)
     kind = column.type
     if role == "id":
-        if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-            ids, empty = _strings(column, pc)
-            if empty is not None:
-                raise BadValue(empty, missing)
-            return ids
-        ids = column.to_numpy()
-        if ids.dtype.kind == "f" and np.isnan(ids).any():
-            raise BadValue(int(np.flatnonzero(np.isnan(ids))[0]), missing)
-        return ids
+        return _parquet_ids(path, name, column, pa, pc)
     if not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
         raise ValueError(
             f"{path}: column {name!r} has type {kind}, not numbers; "

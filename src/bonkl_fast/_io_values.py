@@ -7,7 +7,8 @@ boolean, not a string ``"1.5"``); all finite; log-probs <= 0; probabilities
 >= 0. Values are float64, except rewards: a column of integers reaching 2**53
 is kept as int64 (float64 would merge distinct values), and Parquet integer
 columns keep their dtype. Group ids are strings (CSV) or strings and integers
-(JSON); booleans and floats are refused (``true`` and ``1`` would be one group).
+(JSON, Parquet); booleans and floats are refused in every format (in JSON
+``true`` and ``1`` would be one group).
 """
 
 from __future__ import annotations

@@ -95,9 +95,9 @@ def read_bank(
         and skipped otherwise; any other name must exist; None reads none.
     group : str or None
         Column holding the group (prompt) id; None puts every row in one group.
-        CSV ids are strings; JSON ids are strings or integers (``1`` and
-        ``"1"`` are different groups; booleans and floats are refused);
-        Parquet ids keep their type.
+        CSV ids are strings; JSON and Parquet ids are strings or integers
+        (``1`` and ``"1"`` are different groups; booleans and floats are
+        refused in every format).
     evaluate : sequence of str
         Extra score columns (e.g. a gold reward) to average over best-of-n
         selections by ``reward``; read as float64.
