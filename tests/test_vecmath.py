@@ -24,6 +24,7 @@ from bonkl_fast._vecmath import (
     float_bits,
     log1p_fast,
     log_fast,
+    log_or_log1p,
 )
 
 MAX_ULP = 2  # the contract with libm (issue 9, lever 5); observed: 1
@@ -287,3 +288,24 @@ def test_caller_with_python_error_model():
     all_four(x, got)
     for column, name in enumerate(FUNCTIONS):
         np.testing.assert_array_equal(got[:, column], run(FUNCTIONS[name][0], x))
+
+
+@numba.njit(nogil=True, error_model="numpy")
+def _log_or_log1p_loop(x, plus_one, out):
+    for i in range(x.shape[0]):
+        out[i] = log_or_log1p(x[i], plus_one[i])
+
+
+def test_log_or_log1p_is_log_or_log1p_bit_for_bit():
+    """The one-polynomial two-branch logarithm of the kernels (log F or log1p(-S)) gives
+    exactly log_fast where asked for log and log1p_fast where asked for log1p."""
+    rng = np.random.default_rng(13)
+    bits = rng.integers(0, 2**63, size=400_000, dtype=np.int64).view(np.float64)
+    x = np.concatenate([bits, -bits, rng.random(100_000), -rng.random(100_000), [0.0, -0.0, -1.0]])
+    x = x[~np.isnan(x)]
+    plus_one = rng.random(x.shape[0]) < 0.5
+    out = np.empty_like(x)
+    _log_or_log1p_loop(x, plus_one, out)
+    with np.errstate(all="ignore"):
+        want = np.where(plus_one, run(FUNCTIONS["log1p"][0], x), run(FUNCTIONS["log"][0], x))
+    assert np.array_equal(out.view(np.int64), want.view(np.int64))

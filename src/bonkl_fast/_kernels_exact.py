@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from ._jit import jit
+from ._vecmath import exp_fast, expm1_fast, log1p_fast, log_fast, log_or_log1p
 
 # exp(x) is exactly 0 in float64 below this: such levels have best-of-n mass 0
 EXP_UNDERFLOW = -745.2
@@ -25,7 +26,7 @@ X_SERIES = 2.0**-10
 D_SERIES = 2.0**-5
 
 
-@jit
+@jit(inline="always")
 def neumaier_add(total, comp, x):
     """Add ``x`` to the compensated sum ``(total, comp)``; returns the new pair."""
     t = total + x
@@ -36,35 +37,79 @@ def neumaier_add(total, comp, x):
     return t, comp
 
 
+@jit(inline="always")
+def two_sum_add(total, comp, x):
+    """Add ``x`` to ``(total, comp)`` by Knuth's TwoSum: the same pair as neumaier_add
+    (both add the exact rounding error of ``total + x``) without a branch."""
+    t = total + x
+    back = t - total
+    return t, comp + ((total - (t - back)) + (x - back))
+
+
+# interleaved lanes of lane_sum: the loop over them vectorises (AVX2/AVX-512)
+LANES = 64
+
+
 @jit
+def lane_sum(values, lo, hi):
+    """Preconditions: 0 <= lo <= hi <= len(values). ``(total, comp, low)``: the compensated
+    sum of values[lo:hi] and its minimum (inf if empty). LANES interleaved TwoSum lanes (a
+    loop LLVM vectorises), merged in lane order, then the remainder: a fixed order, the
+    same bits on every machine."""
+    totals = np.zeros(LANES)
+    comps = np.zeros(LANES)
+    lows = np.full(LANES, math.inf)
+    i = lo
+    while i + LANES <= hi:
+        block = values[i : i + LANES]
+        for lane in range(LANES):
+            x = block[lane]
+            totals[lane], comps[lane] = two_sum_add(totals[lane], comps[lane], x)
+            lows[lane] = min(lows[lane], x)
+        i += LANES
+    total, comp, low = 0.0, 0.0, math.inf
+    for lane in range(LANES):
+        total, comp = neumaier_add(total, comp, totals[lane])
+        comp += comps[lane]
+        low = min(low, lows[lane])
+    while i < hi:
+        total, comp = neumaier_add(total, comp, values[i])
+        low = min(low, values[i])
+        i += 1
+    return total, comp, low
+
+
+@jit(inline="always")
 def log_cdf(cum, tail):
     """Preconditions: cum = F, tail = 1 - F, both accurate. log F, accurate to ~1 ulp."""
-    return math.log(cum) if cum < 0.5 else math.log1p(-tail)
+    big = cum >= 0.5
+    return log_or_log1p(-tail if big else cum, big)
 
 
-@jit
+@jit(inline="always")
 def log1mexp(d):
     """Preconditions: d <= 0. log(1 - e^d) by the two-branch rule of MATH §2 (0 at -inf)."""
     if d < -0.6931471805599453:
-        return math.log1p(-math.exp(d))
-    return math.log(-math.expm1(d))
+        return log1p_fast(-exp_fast(d))
+    return log_fast(-expm1_fast(d))
 
 
-@jit
+@jit(inline="always")
 def log_mass(mass, below, tail):
     """Preconditions: mass = q, below = G, tail = S with q + G + S = 1. log q, ~1 ulp.
 
     A large mass is itself rounded (the inputs sum to 1 only within rounding),
     so ``log q`` is taken as ``log1p(-(G + S))`` from the accurate small sums.
     """
-    return math.log(mass) if mass < 0.5 else math.log1p(-(below + tail))
+    big = mass >= 0.5
+    return log_or_log1p(-(below + tail) if big else mass, big)
 
 
-@jit
+@jit(inline="always")
 def log_ratio(log_f, log_g, mass, cum):
     """Preconditions: F = cum > 0, G = F - mass. c = log(G / F) per MATH §2 (-inf if G = 0)."""
     if mass < 0.5 * cum:
-        return math.log1p(-mass / cum)
+        return log1p_fast(-mass / cum)
     return log_g - log_f
 
 
@@ -92,7 +137,7 @@ def level_weights(mass, cum, tail, n):
     for level in range(mass.shape[0]):
         log_f = log_cdf(cum[level], tail[level])
         if n * log_f >= EXP_UNDERFLOW:
-            out[level] = math.exp(level_log_weight(n, log_f, log_g, mass[level], cum[level]))
+            out[level] = exp_fast(level_log_weight(n, log_f, log_g, mass[level], cum[level]))
         log_g = log_f
     return out
 
@@ -121,7 +166,7 @@ def outcome_weights(rewards_sorted, probs_sorted, n, log_space, out):
     size = rewards_sorted.shape[0]
     if n == 1.0:  # best-of-1 is the reference, exactly
         for i in range(size):
-            out[i] = math.log(probs_sorted[i]) if log_space else probs_sorted[i]
+            out[i] = log_fast(probs_sorted[i]) if log_space else probs_sorted[i]
         return
     above, above_comp = 0.0, 0.0
     hi = size
@@ -147,7 +192,7 @@ def outcome_weights(rewards_sorted, probs_sorted, n, log_space, out):
             cum = below + below_comp
             log_f = log_cdf(cum, out[lo])
             log_w = level_log_weight(n, log_f, log_g, mass, cum) + 0.0  # + 0.0: no -0.0
-            w = math.exp(log_w) if n * log_f >= EXP_UNDERFLOW else 0.0
+            w = exp_fast(log_w) if n * log_f >= EXP_UNDERFLOW else 0.0
             for i in range(lo, hi):
                 p = probs_sorted[i]
                 if not log_space:
@@ -155,43 +200,46 @@ def outcome_weights(rewards_sorted, probs_sorted, n, log_space, out):
                 elif p == 0.0:
                     out[i] = -math.inf
                 else:
-                    out[i] = log_w if p == mass else math.log(p / mass) + log_w
+                    out[i] = log_w if p == mass else log_fast(p / mass) + log_w
             log_g = log_f
         else:
             out[lo:hi] = -math.inf if log_space else 0.0
         lo = hi
 
 
-@jit
+# excess(u) = sum_{k>=2} (k-1)/k! u^k; for |u| < 1 its terms beyond k = 24 are below
+# 1e-23 of the sum (and there is no cancellation for u > 0, little for u > -1)
+EXCESS_SERIES = tuple(float(k - 1) / math.factorial(k) for k in range(2, 25))
+
+
+@jit(inline="always")
 def excess(u):
-    """u e^u - expm1(u) >= 0: the KL term per unit reference mass, q * excess(log(w/q))."""
-    if u == -math.inf:  # w = 0: the limit 1 (u e^u would be -inf * 0 = NaN)
-        return 1.0
-    if abs(u) < 0.1:
-        total = 0.0
-        power = u
-        factorial = 1.0
-        for k in range(2, 14):
-            power *= u
-            factorial *= k
-            total += (k - 1.0) / factorial * power
-        return total
-    return u * math.exp(u) - math.expm1(u)
+    """u e^u - expm1(u) >= 0: the KL term per unit reference mass, q * excess(log(w/q)).
+
+    A Horner polynomial for |u| < 1 (no cancellation near u = 0), the closed
+    form beyond; ``excess(-inf) = 1`` (w = 0). Branch-free: loops over it vectorise.
+    """
+    series = 0.0
+    for k in range(len(EXCESS_SERIES) - 1, -1, -1):
+        series = series * u + EXCESS_SERIES[k]
+    series *= u * u
+    closed = u * exp_fast(u) - expm1_fast(u)
+    value = series if abs(u) < 1.0 else closed
+    return 1.0 if u == -math.inf else value
 
 
-@jit
+@jit(inline="always")
 def log_ratio_near_one(delta, log_f, c):
     """Preconditions: delta = n - 1 >= 0, c = log(G/F) < 0. log(w / q) without cancellation.
 
     ``log(w/q) = delta log F + log((1 - e^(n c)) / (1 - e^c))`` and the second
     part is ``log1p(e^c expm1(delta c) / expm1(c))`` (all factors accurate).
     """
-    if c == -math.inf:
-        return delta * log_f
-    return delta * log_f + math.log1p(math.exp(c) * math.expm1(delta * c) / math.expm1(c))
+    ratio = exp_fast(c) * expm1_fast(delta * c) / expm1_fast(c)
+    return delta * log_f if c == -math.inf else delta * log_f + log1p_fast(ratio)
 
 
-@jit
+@jit(inline="always")
 def log1p_neg_small(x):
     """Preconditions: 0 <= x <= X_SERIES. log1p(-x) by its series (error < 1e-19 x)."""
     return -x * (1.0 + x * (1 / 2 + x * (1 / 3 + x * (1 / 4 + x * (1 / 5 + x * (1 / 6 + x / 7))))))
@@ -209,7 +257,7 @@ def kl_bound_scalar(n):
             power *= -delta
             total += (k - 1.0) / k * power
         return -total if delta > 0 else 0.0
-    return math.log(n) - delta / n
+    return log_fast(n) - delta / n
 
 
 @jit
@@ -244,14 +292,14 @@ def kl_estimate_complement(eps, keep, n):
     """
     if n == 1.0 or keep <= 0.0:
         return 0.0
-    log_keep = math.log1p(-eps) if eps < 0.5 else math.log(keep)
+    log_keep = log1p_fast(-eps) if eps < 0.5 else log_fast(keep)
     delta = n - 1.0
-    a = math.exp(n * log_keep)
-    b = -math.expm1(n * log_keep)
-    shrink = math.expm1(delta * log_keep)  # (1-eps)^(n-1) - 1, in [-1, 0)
+    a = exp_fast(n * log_keep)
+    b = -expm1_fast(n * log_keep)
+    shrink = expm1_fast(delta * log_keep)  # (1-eps)^(n-1) - 1, in [-1, 0)
     bound = kl_bound_scalar(n)
     value = a * bound + keep * excess(delta * log_keep)
-    big_b = math.log1p(-keep * shrink / eps)
+    big_b = log1p_fast(-keep * shrink / eps)
     if abs(big_b) < 0.1:
         value += eps * excess(big_b)
     else:

@@ -27,6 +27,7 @@ from ._kernels_exact import (
     EXP_UNDERFLOW,
     X_SERIES,
     excess,
+    lane_sum,
     log1mexp,
     log1p_neg_small,
     log_cdf,
@@ -35,6 +36,7 @@ from ._kernels_exact import (
     log_ratio_near_one,
     neumaier_add,
 )
+from ._vecmath import exp_fast, expm1_fast, log_fast, log_or_log1p
 
 # levels per parallel chunk (fixed, so results do not depend on the thread count)
 CHUNK = 8192
@@ -61,34 +63,45 @@ def level_logs(mass, cum, tail, below, log_g, n_max):
 @jit
 def level_logs_from(mass, cum, tail, below, log_g, n_max, start):
     """As level_logs, but levels below ``start`` (dropped for every n) get only their
-    win score, and ``log F = -inf``."""
+    win score, and ``log F = -inf``.
+
+    One vectorised pass (views indexed from 0, no calls: MATH §13) gives every
+    level its series form; a scalar pass then fixes the levels off the series
+    path (``q/F > X_SERIES``: ``c`` by :func:`log_ratio`; not series for every n:
+    ``log q``), few where the levels are many.
+    """
     count = mass.shape[0]
     log_f, c, ratio = np.full(count, -math.inf), np.zeros(count), np.zeros(count)
     s1, log_q, beat = np.zeros(count), np.zeros(count), np.empty(count)
-    for k in range(start):
-        beat[k] = below + 0.5 * mass[k]
-        below = cum[k]
-    if start > 0:
+    if count == 0:
+        return log_f, c, ratio, s1, log_q, beat
+    beat[0] = below + 0.5 * mass[0]
+    lower, upper, beat_up = cum[: count - 1], mass[1:], beat[1:]
+    for i in range(count - 1):
+        beat_up[i] = lower[i] + 0.5 * upper[i]
+    if start > 0 and start < count:
+        below = cum[start - 1]
         log_g = log_cdf(cum[start - 1], tail[start - 1])
+    q, f, s, lf = mass[start:], cum[start:], tail[start:], log_f[start:]
+    x_out, s1_out, c_out = ratio[start:], s1[start:], c[start:]
+    for i in range(q.shape[0]):
+        lf[i] = log_cdf(f[i], s[i])
+        x = q[i] / f[i]
+        x_out[i] = x
+        s1_out[i] = x * (1 / 2 + x * (5 / 24 + x * (1 / 8 + x * (251 / 2880 + x * (19 / 288)))))
+        c_out[i] = log1p_neg_small(x)
     for k in range(start, count):
-        q = mass[k]
-        log_f[k] = log_cdf(cum[k], tail[k])
-        x = q / cum[k]
-        ratio[k] = x
-        if x <= X_SERIES:
-            c[k] = log1p_neg_small(x)
-            s1[k] = x * (1 / 2 + x * (5 / 24 + x * (1 / 8 + x * (251 / 2880 + x * (19 / 288)))))
-        else:
-            c[k] = log_ratio(log_f[k], log_g, q, cum[k])
-        series_always = x <= X_SERIES and n_max * c[k] >= -D_SERIES
-        log_q[k] = 0.0 if series_always else log_mass(q, below, tail[k])
-        beat[k] = below + 0.5 * q
+        x = ratio[k]
+        if x > X_SERIES:
+            c[k] = log_ratio(log_f[k], log_g, mass[k], cum[k])
+        if not (x <= X_SERIES and n_max * c[k] >= -D_SERIES):
+            log_q[k] = log_mass(mass[k], below, tail[k])
         below = cum[k]
         log_g = log_f[k]
     return log_f, c, ratio, s1, log_q, beat
 
 
-@jit
+@jit(inline="always")
 def series_log_ratio(n, log_n, log_f, c, s1):
     """Preconditions: q/F <= X_SERIES and |n c| <= D_SERIES. log(w/q) by the short series
     ``(n-1) log F + log n + s1 + log(expm1(d)/d)``, d = n c (no logarithm)."""
@@ -98,7 +111,7 @@ def series_log_ratio(n, log_n, log_f, c, s1):
     return u + d2 * (1 / 24 + d2 * (-1 / 2880 + d2 * (1 / 181440 - d2 / 9676800)))
 
 
-@jit
+@jit(inline="always")
 def level_term(n, log_n, q, log_f, c, x, s1, log_q):
     """Preconditions: n >= 2, log_n = log n, F^n does not underflow; c, x, s1, log_q as
     from level_logs. Returns (w, w log(w/q)) of one level.
@@ -108,20 +121,20 @@ def level_term(n, log_n, q, log_f, c, x, s1, log_q):
     """
     if x <= X_SERIES and n * c >= -D_SERIES:
         u = series_log_ratio(n, log_n, log_f, c, s1)
-        w = q * math.exp(u)
+        w = q * exp_fast(u)
         return w, w * u
     log_w = n * log_f + log1mexp(n * c)
-    w = math.exp(log_w)
+    w = exp_fast(log_w)
     return w, w * (log_w - log_q)
 
 
-@jit
+@jit(inline="always")
 def is_small_integer(n):
     """True for n in 2, 3, ..., INTEGER_N_MAX: the path of integer_terms."""
     return n >= 2.0 and n <= INTEGER_N_MAX and n == math.floor(n)
 
 
-@jit
+@jit(inline="always")
 def integer_terms(n, q, cum, below, tail):
     """Preconditions: n = 2 .. INTEGER_N_MAX an integer, q, F = cum, G = below, S = tail of
     one level. Returns (w, w log(w/q)) without exp (MATH §10).
@@ -142,34 +155,25 @@ def integer_terms(n, q, cum, below, tail):
     h = cum * h_prev + g_pow * below
     if h == 0.0:
         return 0.0, 0.0
-    u = math.log1p(below * h_prev - tail * f_sum) if h >= 0.5 else math.log(h)
+    big = h >= 0.5
+    u = log_or_log1p(below * h_prev - tail * f_sum if big else h, big)
     w = q * h
     return w, w * u
 
 
-@jit
-def near_one_terms(n, q, log_f, c):
-    """Preconditions: 1 <= n < 2, F^n does not underflow, c from level_logs.
+@jit(inline="always")
+def near_one_terms(delta, q, log_f, c):
+    """Preconditions: delta = n - 1 in [0, 1), F^n does not underflow, c from level_logs.
 
-    Returns ``(w, q excess(log(w/q)), w - q)`` of one level: the n < 2 form of
-    the KL term (module docstring) and the excess mass ``q expm1(log(w/q))``
-    for the win rate ``1/2 + sum (w - q)(G + q/2)`` (no rounding of w near q).
+    Returns ``(q excess(u), q expm1(u))``, u = log(w/q), of one level: the n < 2
+    form of the KL term (module docstring) and the excess mass ``w - q`` for the
+    win rate ``1/2 + sum (w - q)(G + q/2)`` (no rounding of w near q).
     """
-    w = math.exp(n * log_f + log1mexp(n * c))
-    u = log_ratio_near_one(n - 1.0, log_f, c)
-    term = q * excess(u) if abs(u) < 0.1 else w * u - (w - q)
-    return w, term, q * math.expm1(u)
+    u = log_ratio_near_one(delta, log_f, c)
+    return q * excess(u), q * expm1_fast(u)
 
 
-@jit
-def level_term_near_one(n, q, log_f, c):
-    """Preconditions: 1 <= n < 2, F^n does not underflow, c from level_logs.
-    Returns (w, q excess(log(w/q))) of one level (see near_one_terms)."""
-    w, term, _ = near_one_terms(n, q, log_f, c)
-    return w, term
-
-
-@jit
+@jit(inline="always")
 def dropped(log_f, n, log_cut):
     """True if a level with this log F is left out of the sums at n: F^n underflows,
     or log F <= log_cut (MATH §10)."""
@@ -208,6 +212,7 @@ def chunk_terms(mass, cum, tail, below, log_g, ns, log_cuts, out):
     compensation, W, its compensation; for n < 2 the W rows hold ``W - 1/2``
     (see :func:`near_one_terms`). Levels dropped for every n get no logarithm,
     nor any level when every n is a small integer (:func:`integer_terms`).
+    Per n the level terms are written to arrays, then summed by lane_sum.
     """
     count = mass.shape[0]
     start = first_kept(cum, tail, ns, log_cuts, 0)
@@ -218,29 +223,98 @@ def chunk_terms(mass, cum, tail, below, log_g, ns, log_cuts, out):
     log_f, c, ratio, s1, log_q, beat = level_logs_from(
         mass, cum, tail, below, log_g, ns[-1], logs_from
     )
+    weight = np.empty(count)
+    term = np.empty(count)
     for j in range(ns.shape[0]):
         n = ns[j]
-        log_n = math.log(n)
         first = first_kept(cum, tail, ns[j : j + 1], log_cuts[j : j + 1], start)
-        kl, kl_comp, win, win_comp = 0.0, 0.0, 0.0, 0.0
-        for k in range(first, count):
-            if n < 2.0:
-                _, term, w = near_one_terms(n, mass[k], log_f[k], c[k])  # w: w - q
-            elif is_small_integer(n):
-                g = cum[k - 1] if k > 0 else below
-                w, term = integer_terms(n, mass[k], cum[k], g, tail[k])
-            else:
-                w, term = level_term(n, log_n, mass[k], log_f[k], c[k], ratio[k], s1[k], log_q[k])
-            kl, kl_comp = neumaier_add(kl, kl_comp, term)
-            win, win_comp = neumaier_add(win, win_comp, w * beat[k])
         if n < 2.0:
-            for k in range(first):  # dropped: the n < 2 forms count q and -q (G + q/2)
-                kl, kl_comp = neumaier_add(kl, kl_comp, mass[k])
-                win, win_comp = neumaier_add(win, win_comp, -mass[k] * beat[k])
+            near_one_block(n, mass, log_f, c, first, weight, term)
+            first = 0
+        elif is_small_integer(n):
+            integer_block(n, mass, cum, tail, below, first, weight, term)
+        else:
+            general_block(n, mass, log_f, c, ratio, s1, log_q, first, weight, term)
+        times(weight, beat, first)
+        kl, kl_comp, _ = lane_sum(term, first, count)
+        win, win_comp, _ = lane_sum(weight, first, count)
         out[0, j] += kl
         out[1, j] += kl_comp
         out[2, j] += win
         out[3, j] += win_comp
+
+
+@jit
+def times(values, factors, first):
+    """``values[k] *= factors[k]`` for k >= first (vectorised)."""
+    v, f = values[first:], factors[first:]
+    for i in range(v.shape[0]):
+        v[i] *= f[i]
+
+
+@jit
+def general_block(n, mass, log_f, c, ratio, s1, log_q, first, weight, term):
+    """:func:`level_term` of levels first.. into weight, term: the short series for every
+    level in a vectorised loop, then the levels off the series path one by one."""
+    log_n = log_fast(n)
+    q, lf, cc, s = mass[first:], log_f[first:], c[first:], s1[first:]
+    w, t = weight[first:], term[first:]
+    for i in range(q.shape[0]):
+        u = series_log_ratio(n, log_n, lf[i], cc[i], s[i])
+        w[i] = q[i] * exp_fast(u)
+        t[i] = w[i] * u
+    off = np.empty(mass.shape[0] - first, dtype=np.int64)
+    found = 0
+    for k in range(first, mass.shape[0]):  # a branch-free scan, then only the levels found
+        off[found] = k
+        found += not (ratio[k] <= X_SERIES and n * c[k] >= -D_SERIES)
+    for k in off[:found]:
+        weight[k], term[k] = level_term(
+            n, log_n, mass[k], log_f[k], c[k], ratio[k], s1[k], log_q[k]
+        )
+
+
+@jit
+def near_one_block(n, mass, log_f, c, first, weight, term):
+    """Preconditions: 1 < n < 2. The n < 2 terms of every level into term, and
+    ``w - q`` into weight (vectorised): ``q excess(u)`` and ``q expm1(u)``, u = log(w/q)
+    (:func:`near_one_terms`); levels below first (dropped) count ``q`` and ``-q``."""
+    for k in range(first):
+        term[k] = mass[k]
+        weight[k] = -mass[k]
+    delta = n - 1.0
+    q, lf, cc, w, t = mass[first:], log_f[first:], c[first:], weight[first:], term[first:]
+    for i in range(q.shape[0]):
+        t[i], w[i] = near_one_terms(delta, q[i], lf[i], cc[i])
+
+
+@jit
+def integer_block(n, mass, cum, tail, below, first, weight, term):
+    """:func:`integer_terms` of levels first.. into weight, term (n = 2 vectorised)."""
+    count = mass.shape[0]
+    if first >= count:
+        return
+    g = cum[first - 1] if first > 0 else below
+    weight[first], term[first] = integer_terms(n, mass[first], cum[first], g, tail[first])
+    m = count - first - 1
+    q, f, s, g = mass[first + 1 :], cum[first + 1 :], tail[first + 1 :], cum[first : count - 1]
+    # the loop of integer_terms run step by step over all levels: every loop vectorises
+    h_prev, f_sum, f_pow, g_pow = np.ones(m), np.ones(m), np.ones(m), np.ones(m)
+    for _ in range(2, int(n)):
+        for i in range(m):
+            g_pow[i] *= g[i]
+            h_prev[i] = f[i] * h_prev[i] + g_pow[i]
+        for i in range(m):
+            f_pow[i] *= f[i]
+            f_sum[i] += f_pow[i]
+    w, t = weight[first + 1 :], term[first + 1 :]
+    for i in range(m):
+        h = f[i] * h_prev[i] + g_pow[i] * g[i]
+        near = g[i] * h_prev[i] - s[i] * f_sum[i]
+        big = h >= 0.5
+        u = log_or_log1p(near if big else h, big)
+        w[i] = q[i] * h
+        t[i] = w[i] * u
 
 
 @jit

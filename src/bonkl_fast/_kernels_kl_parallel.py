@@ -17,15 +17,16 @@ import math
 import numpy as np
 
 from ._jit import jit, jit_parallel, prange
-from ._kernels_check import lanes_sum, neumaier_pair
+from ._kernels_check import neumaier_pair
 from ._kernels_cut import cuts_for, partition_kl
-from ._kernels_exact import kl_bound_many, log_cdf
+from ._kernels_exact import kl_bound_many, lane_sum, log_cdf
 from ._kernels_kl import CHUNK, SCATTER, chunk_levels, chunk_terms, dropped_for_all, finish
+from ._vecmath import log1p_fast, log_fast
 
 # chunks summed in the first round from the top before the cut is tested, doubling
 # per round (fixed: deterministic)
 TOP_DOWN_BATCH = 8
-LOG_2 = math.log(2.0)
+LOG_2 = log_fast(2.0)
 
 
 @jit
@@ -123,19 +124,19 @@ def masses_from_top(probs_sorted, bounds, ns):
         lo = max(0, first - batch)
         batch *= 2  # a number of rounds (parallel launches) logarithmic in the chunks
         for chunk in prange(lo, first):
-            total, comp, _ = lanes_sum(probs_sorted, bounds[chunk], bounds[chunk + 1])
+            total, comp, _ = lane_sum(probs_sorted, bounds[chunk], bounds[chunk + 1])
             masses[chunk, 0], masses[chunk, 1] = total, comp
         for chunk in range(first - 1, lo - 1, -1):
             tail, tail_comp = neumaier_pair(tail, tail_comp, masses[chunk, 0], masses[chunk, 1])
             above = tail + tail_comp
             if chunk > 0 and above <= 0.5:  # the boundary under this chunk
                 for j in range(ns.shape[0]):
-                    lower[j] = max(lower[j], partition_kl(math.log1p(-above), above, ns[j]))
+                    lower[j] = max(lower[j], partition_kl(log1p_fast(-above), above, ns[j]))
         first = lo
         above = tail + tail_comp
         if first == 0 or above > 0.5:
             continue
-        if dropped_for_all(math.log1p(-above), ns, cuts_for(ns, lower)):
+        if dropped_for_all(log1p_fast(-above), ns, cuts_for(ns, lower)):
             break
     return masses, first, tail, tail_comp
 
@@ -218,7 +219,7 @@ def kl_win_above(rewards_sorted, probs_sorted, ns, below, below_comp):
     if below > 0.0:  # after selection: the outcomes given are few, sum them all
         masses = np.empty((chunks, 2))
         for chunk in range(chunks):
-            total, comp, _ = lanes_sum(probs_sorted, bounds[chunk], bounds[chunk + 1])
+            total, comp, _ = lane_sum(probs_sorted, bounds[chunk], bounds[chunk + 1])
             masses[chunk, 0], masses[chunk, 1] = total, comp
         first = 0
     else:

@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit, jit_parallel, prange
-from ._kernels_check import NO_LANES, add_first, add_four, combine_lanes, neumaier_pair
+from ._kernels_check import neumaier_pair
 from ._kernels_cut import cuts_for, partition_kl
-from ._kernels_exact import log_cdf
+from ._kernels_exact import LANES, lane_sum, log_cdf
 
 BUCKETS = 4096
 BLOCKS = 16
@@ -64,22 +64,19 @@ def bucket_start(low, scale, bucket):
 
 @jit
 def masked_sum(rewards, probs, lo, hi, threshold):
-    """Compensated sum of probs[lo:hi] where rewards < threshold, in four independent
-    lanes (as :func:`bonkl_fast._kernels_check.lanes_sum`)."""
-    lanes = NO_LANES
-    i = lo
-    while i + 4 <= hi:
-        x0 = probs[i] if rewards[i] < threshold else 0.0
-        x1 = probs[i + 1] if rewards[i + 1] < threshold else 0.0
-        x2 = probs[i + 2] if rewards[i + 2] < threshold else 0.0
-        x3 = probs[i + 3] if rewards[i + 3] < threshold else 0.0
-        lanes = add_four(lanes, x0, x1, x2, x3)
-        i += 4
-    while i < hi:
-        if rewards[i] < threshold:
-            lanes = add_first(lanes, probs[i])
-        i += 1
-    return combine_lanes(lanes)
+    """Compensated sum ``(total, comp)`` of probs[lo:hi] where rewards < threshold: the
+    masked values of each piece of LANES * 64 entries copied to a buffer (a loop that
+    vectorises) and summed by :func:`bonkl_fast._kernels_exact.lane_sum`."""
+    buffer = np.empty(LANES * 64)
+    total, comp = 0.0, 0.0
+    for start in range(lo, hi, buffer.shape[0]):
+        size = min(buffer.shape[0], hi - start)
+        r, p = rewards[start : start + size], probs[start : start + size]
+        for i in range(size):
+            buffer[i] = p[i] if r[i] < threshold else 0.0
+        part, part_comp, _ = lane_sum(buffer, 0, size)
+        total, comp = neumaier_pair(total, comp, part, part_comp)
+    return total, comp
 
 
 @jit_parallel

@@ -41,7 +41,16 @@ from numba.extending import intrinsic
 
 from ._jit import jit
 
-__all__ = ["exp_fast", "log_fast", "log1p_fast", "expm1_fast", "float_bits", "bits_float", "divide"]
+__all__ = [
+    "exp_fast",
+    "log_fast",
+    "log1p_fast",
+    "expm1_fast",
+    "log_or_log1p",
+    "float_bits",
+    "bits_float",
+    "divide",
+]
 
 
 @intrinsic
@@ -208,6 +217,20 @@ def log1p_fast(x):
     c = 0.0 if near else divide(err, u)
     result = _log_special(u, _log_kernel(k, f, c))
     return x if x == 0.0 else result  # log1p(-0.0) = -0.0
+
+
+@jit(inline="always")
+def log_or_log1p(x, plus_one):
+    """``log1p(x)`` if ``plus_one`` else ``log(x)``, bit for bit, with one polynomial:
+    the kernels' two-branch logarithms (``log F`` or ``log1p(-S)``) at the cost of one."""
+    u = 1.0 + x if plus_one else x
+    err = (1.0 - (u - x)) if x >= 1.0 else (x - (u - 1.0))
+    k, f = _log_split(u)
+    near = plus_one & (k == 0.0)
+    f = x if near else f
+    c = divide(err, u) if plus_one & (k != 0.0) else 0.0
+    result = _log_special(u, _log_kernel(k, f, c))
+    return x if plus_one & (x == 0.0) else result
 
 
 @jit(inline="always")

@@ -13,40 +13,30 @@ import math
 import numpy as np
 
 from .._jit import jit
-from .._kernels_exact import EXP_UNDERFLOW, neumaier_add
-from .._kernels_kl import level_logs, level_term, level_term_near_one
+from .._kernels_exact import lane_sum, level_weights, neumaier_add
+from .._kernels_kl import chunk_terms, finish
 
 
 @jit
 def bon_summary_many(mass, cum, tail, reward, ns):
     """Preconditions: levels ascending and merged, ns ascending >= 1.
 
-    Returns best-of-n ``(KL, win rate, expected reward)`` per n in one pass,
-    each level's mass and KL term from the core's
-    :func:`bonkl_fast._kernels_kl.level_term` (so the KL and win rate equal
-    :func:`bonkl_fast.kl_exact` and :func:`bonkl_fast.win_rate`).
+    Returns best-of-n ``(KL, win rate, expected reward)`` per n: the KL and win
+    rate from the core's :func:`bonkl_fast._kernels_kl.chunk_terms` (the sums of
+    :func:`bonkl_fast.kl_exact` and :func:`bonkl_fast.win_rate`, without the
+    truncation of MATH §10), the expected reward ``sum_l w_l r_l`` with ``w_l``
+    from :func:`bonkl_fast._kernels_exact.level_weights`.
     """
     m = ns.shape[0]
-    out = np.zeros((3, m))
-    log_f, c, ratio, s1, log_q, beat = level_logs(mass, cum, tail, 0.0, -math.inf, ns[-1])
+    sums = np.zeros((4, m))
+    chunk_terms(mass, cum, tail, 0.0, -math.inf, ns, np.full(m, -math.inf), sums)
+    kl, win = finish(sums, ns)
+    out = np.empty((3, m))
     for j in range(m):
-        n = ns[j]
-        log_n = math.log(n)
-        first = np.searchsorted(log_f, EXP_UNDERFLOW / n)  # F^n underflows below it
-        acc = np.zeros(3)
-        comp = np.zeros(3)
-        for k in range(first, mass.shape[0]):
-            if n >= 2.0:
-                w, term = level_term(n, log_n, mass[k], log_f[k], c[k], ratio[k], s1[k], log_q[k])
-            else:
-                w, term = level_term_near_one(n, mass[k], log_f[k], c[k])
-            acc[0], comp[0] = neumaier_add(acc[0], comp[0], term)
-            acc[1], comp[1] = neumaier_add(acc[1], comp[1], w * beat[k])
-            acc[2], comp[2] = neumaier_add(acc[2], comp[2], w * reward[k])
-        if n < 2.0:
-            for k in range(first):  # w = 0: the n < 2 form of the KL counts q
-                acc[0], comp[0] = neumaier_add(acc[0], comp[0], mass[k])
-        out[:, j] = acc + comp
+        out[0, j], out[1, j] = kl[j], win[j]
+        weighted = level_weights(mass, cum, tail, ns[j]) * reward
+        expected, comp, _ = lane_sum(weighted, 0, mass.shape[0])
+        out[2, j] = expected + comp
     return out
 
 
