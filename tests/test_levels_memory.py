@@ -113,7 +113,7 @@ def test_one_outcome_per_level_stores_nothing_per_outcome():
     and the arrays are not views of the caller's (even with assume_sorted)."""
     probs, rewards = _singletons(1000, 5)
     levels = prepare_levels(probs, rewards)
-    assert levels.bounds is None
+    assert levels.bounds is None and levels.spans == (None, None)
     assert levels.probs_sorted is levels.mass
     int_arrays = [
         v for v in vars(levels).values() if isinstance(v, np.ndarray) and v.dtype.kind == "i"

@@ -77,6 +77,12 @@ class Levels:
         return np.arange(1, self.mass.shape[0] + 1) if self.bounds is None else self.bounds[1]
 
     @property
+    def spans(self) -> tuple:
+        """``(start, stop)`` for the kernels, or ``(None, None)`` where every level is one
+        outcome (kernels then take level l as sorted outcome l: nothing is built)."""
+        return (None, None) if self.bounds is None else self.bounds
+
+    @property
     def level_of(self) -> np.ndarray:
         """Level of each sorted outcome, -1 for outcomes of zero-mass levels (built on
         each access: O(K) memory only while a caller holds it)."""

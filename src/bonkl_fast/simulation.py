@@ -168,14 +168,9 @@ def _exact_values(levels: Levels, n: int) -> np.ndarray:
     weights = kex.level_weights(levels.mass, levels.cum, levels.tail, float(n))
     expected = 0.0
     if n > 1:
-        args = (levels.mass, levels.cum, levels.tail, levels.probs_sorted, *_bounds(levels))
+        args = (levels.mass, levels.cum, levels.tail, levels.probs_sorted, *levels.spans)
         expected = estimate_expected_many(*args, np.array([float(n)]))[0]
     return np.array([kl, win, float(np.dot(weights, levels.reward)), expected])
-
-
-def _bounds(levels: Levels):
-    """``(start, stop)`` of the levels, ``(None, None)`` where each holds one outcome."""
-    return (None, None) if levels.bounds is None else levels.bounds
 
 
 def _exact_spread(levels: Levels, n: int, level_kl, estimate, exact) -> np.ndarray:
@@ -187,7 +182,7 @@ def _exact_spread(levels: Levels, n: int, level_kl, estimate, exact) -> np.ndarr
     with ``m = G + q/2``. O(K) time, O(1) memory.
     """
     args = (levels.mass, levels.cum, levels.tail, levels.reward, levels.probs_sorted)
-    var = tables.spread_sums(*args, *_bounds(levels), level_kl, estimate, exact, float(n))
+    var = tables.spread_sums(*args, *levels.spans, level_kl, estimate, exact, float(n))
     return np.sqrt(np.maximum(var, 0.0))
 
 
@@ -246,7 +241,7 @@ def simulate_best_of_n(
     if n == 1:
         level_kl[:] = 0.0
     estimate = tables.outcome_estimates(
-        levels.probs_sorted, *_bounds(levels), levels.cum, levels.tail, float(n)
+        levels.probs_sorted, *levels.spans, levels.cum, levels.tail, float(n)
     )
     spread = _exact_spread(levels, n, level_kl, estimate, exact)  # before the draws spend levels
     arrays = _sampler_arrays(levels, n, direct, True)
