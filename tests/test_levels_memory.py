@@ -278,3 +278,23 @@ def test_simulation_matches_the_plain_path(name, n, method):
     # they agree with the correctly rounded fsum to rounding, not bit for bit
     got = np.array([getattr(res, k + "_se_exact") for k in names])
     assert np.allclose(got, se_exact, rtol=1e-13, atol=1e-300)
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+@pytest.mark.parametrize("kind", ["array", "series", "list"])
+def test_reference_never_views_the_callers_probs(kind, normalize):
+    """Reference keeps the validated probs when validation copied them (a list, a
+    rescaled sum), and copies them when they are still the caller's memory."""
+    import pandas as pd
+
+    from bonkl_fast.reference import Reference
+
+    values = np.array([0.5, 0.25, 0.25]) * (2.0 if normalize else 1.0)
+    probs = {"array": values, "series": pd.Series(values), "list": values.tolist()}[kind]
+    ref = Reference(probs, [2.0, 0.0, 1.0], normalize=normalize)
+    before = (ref.probs.copy(), ref.pmf(3), ref.kl(3))
+    if kind != "list":
+        assert not np.shares_memory(ref.probs, np.asarray(probs))
+        probs[0] = 0.0  # the caller changes its array: the Reference does not change
+    assert np.array_equal(ref.probs, before[0]) and np.array_equal(ref.pmf(3), before[1])
+    assert ref.kl(3) == before[2]

@@ -57,14 +57,19 @@ class Reference:
     def __init__(self, probs, rewards, *, normalize: bool = False, assume_sorted: bool = False):
         levels = prepare_levels(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
         order = levels.order
-        probs_copy = np.array(levels.probs)  # never a view of the caller's array
+        probs_copy = levels.probs  # never a view of the caller's array: copied if it is one
+        if np.may_share_memory(probs_copy, probs):
+            probs_copy = np.array(probs_copy)
         raw = np.asarray(rewards)  # the caller's dtype, for the methods that use reward values
         self._levels = levels
         self._probs = _read_only(probs_copy)
         self._probs_sorted = _read_only(probs_copy if order is None else levels.probs_sorted)
-        self._rewards_sorted = _read_only(
-            np.array(levels.rewards) if order is None else levels.rewards[order]
-        )
+        if levels.bounds is None:  # one outcome per level: the level rewards are these
+            self._rewards_sorted = _read_only(levels.reward)
+        else:
+            self._rewards_sorted = _read_only(
+                np.array(levels.rewards) if order is None else levels.rewards[order]
+            )
         self._raw_rewards_sorted = _read_only(raw.copy() if order is None else raw[order])
 
     def __repr__(self) -> str:
@@ -141,9 +146,7 @@ class Reference:
             lv,
             n,
             lambda lv, ns: [
-                estimate_expected_many(
-                    lv.mass, lv.cum, lv.tail, lv.probs_sorted, lv.start, lv.stop, ns
-                )
+                estimate_expected_many(lv.mass, lv.cum, lv.tail, lv.probs_sorted, *lv.spans, ns)
             ],
             value_at_one=(0.0,),
         )[0]
