@@ -49,21 +49,15 @@ INTEGER_N_MAX = 8
 
 
 @jit
-def level_logs(mass, cum, tail, below, log_g, n_max):
+def level_logs_from(mass, cum, tail, below, log_g, n_max, start):
     """Preconditions: levels ascending, below = G and log_g = log G under the first level
-    (0 and -inf if none), n_max >= the largest n. The n-independent parts of level_term.
+    (0 and -inf if none), n_max >= the largest n. The n-independent parts of level_term
+    for levels ``start..`` (those below are dropped for every n and never read).
 
     Per level: ``log F``, ``c = log(G/F)``, ``x = q/F``, the series ``s1`` of
     ``log(-log1p(-x) / x)`` (where ``x <= X_SERIES``), ``log q`` (0 where the
-    series path serves every n <= n_max) and the win score ``G + q/2``.
-    """
-    return level_logs_from(mass, cum, tail, below, log_g, n_max, 0)
-
-
-@jit
-def level_logs_from(mass, cum, tail, below, log_g, n_max, start):
-    """As level_logs, but levels below ``start`` (dropped for every n) get only their
-    win score, and ``log F = -inf``.
+    series path serves every n <= n_max) and, for every level, the win score
+    ``G + q/2``. With ``start >= len(mass)`` (integer n only) the first five are empty.
 
     One vectorised pass (views indexed from 0, no calls: MATH §13) gives every
     level its series form; a scalar pass then fixes the levels off the series
@@ -71,25 +65,29 @@ def level_logs_from(mass, cum, tail, below, log_g, n_max, start):
     ``log q``), few where the levels are many.
     """
     count = mass.shape[0]
-    log_f, c, ratio = np.full(count, -math.inf), np.zeros(count), np.zeros(count)
-    s1, log_q, beat = np.zeros(count), np.zeros(count), np.empty(count)
-    if count == 0:
-        return log_f, c, ratio, s1, log_q, beat
-    beat[0] = below + 0.5 * mass[0]
-    lower, upper, beat_up = cum[: count - 1], mass[1:], beat[1:]
+    beat = np.empty(count)
+    if count > 0:
+        beat[0] = below + 0.5 * mass[0]
+    lower, upper, beat_up = cum[: max(count - 1, 0)], mass[1:], beat[1:]
     for i in range(count - 1):
         beat_up[i] = lower[i] + 0.5 * upper[i]
-    if start > 0 and start < count:
+    size = count if start < count else 0
+    log_f, c, ratio = np.empty(size), np.empty(size), np.empty(size)
+    s1, log_q = np.empty(size), np.empty(size)
+    if size == 0:
+        return log_f, c, ratio, s1, log_q, beat
+    if start > 0:
         below = cum[start - 1]
         log_g = log_cdf(cum[start - 1], tail[start - 1])
     q, f, s, lf = mass[start:], cum[start:], tail[start:], log_f[start:]
-    x_out, s1_out, c_out = ratio[start:], s1[start:], c[start:]
+    x_out, s1_out, c_out, lq_out = ratio[start:], s1[start:], c[start:], log_q[start:]
     for i in range(q.shape[0]):
         lf[i] = log_cdf(f[i], s[i])
         x = q[i] / f[i]
         x_out[i] = x
         s1_out[i] = x * (1 / 2 + x * (5 / 24 + x * (1 / 8 + x * (251 / 2880 + x * (19 / 288)))))
         c_out[i] = log1p_neg_small(x)
+        lq_out[i] = 0.0
     for k in range(start, count):
         x = ratio[k]
         if x > X_SERIES:
@@ -114,7 +112,7 @@ def series_log_ratio(n, log_n, log_f, c, s1):
 @jit(inline="always")
 def level_term(n, log_n, q, log_f, c, x, s1, log_q):
     """Preconditions: n >= 2, log_n = log n, F^n does not underflow; c, x, s1, log_q as
-    from level_logs. Returns (w, w log(w/q)) of one level.
+    from level_logs_from. Returns (w, w log(w/q)) of one level.
 
     Short series where ``q/F <= X_SERIES`` and ``|n c| <= D_SERIES``
     (:func:`series_log_ratio`), else ``log w = n log F + log1mexp(n c)`` (MATH §2).
@@ -163,7 +161,7 @@ def integer_terms(n, q, cum, below, tail):
 
 @jit(inline="always")
 def near_one_terms(delta, q, log_f, c):
-    """Preconditions: delta = n - 1 in [0, 1), F^n does not underflow, c from level_logs.
+    """Preconditions: delta = n - 1 in [0, 1), F^n does not underflow, c from level_logs_from.
 
     Returns ``(q excess(u), q expm1(u))``, u = log(w/q), of one level: the n < 2
     form of the KL term (module docstring) and the excess mass ``w - q`` for the
@@ -205,7 +203,7 @@ def first_kept(cum, tail, ns, log_cuts, start):
 
 @jit
 def chunk_terms(mass, cum, tail, below, log_g, ns, log_cuts, out):
-    """Preconditions: one chunk's levels, below and log_g as level_logs, ns ascending >= 1,
+    """Preconditions: one chunk's levels, below and log_g as level_logs_from, ns ascending >= 1,
     log_cuts per n from :mod:`bonkl_fast._kernels_cut` (-inf: keep every level).
 
     Adds the chunk's KL and W sums into ``out`` (4, m): rows KL, its
@@ -298,6 +296,15 @@ def integer_block(n, mass, cum, tail, below, first, weight, term):
     weight[first], term[first] = integer_terms(n, mass[first], cum[first], g, tail[first])
     m = count - first - 1
     q, f, s, g = mass[first + 1 :], cum[first + 1 :], tail[first + 1 :], cum[first : count - 1]
+    w, t = weight[first + 1 :], term[first + 1 :]
+    if n == 2.0:  # h = F + G, h - 1 = G - S
+        for i in range(m):
+            h = f[i] + g[i]
+            big = h >= 0.5
+            u = log_or_log1p(g[i] - s[i] if big else h, big)
+            w[i] = q[i] * h
+            t[i] = w[i] * u
+        return
     # the loop of integer_terms run step by step over all levels: every loop vectorises
     h_prev, f_sum, f_pow, g_pow = np.ones(m), np.ones(m), np.ones(m), np.ones(m)
     for _ in range(2, int(n)):
@@ -307,7 +314,6 @@ def integer_block(n, mass, cum, tail, below, first, weight, term):
         for i in range(m):
             f_pow[i] *= f[i]
             f_sum[i] += f_pow[i]
-    w, t = weight[first + 1 :], term[first + 1 :]
     for i in range(m):
         h = f[i] * h_prev[i] + g_pow[i] * g[i]
         near = g[i] * h_prev[i] - s[i] * f_sum[i]
@@ -324,7 +330,39 @@ def chunk_levels(rewards_sorted, probs_sorted, lo, hi, below, below_comp, above,
 
     Returns per positive-mass level of the chunk ``(mass, cum, tail)`` with the
     same Neumaier arithmetic as :func:`bonkl_fast._kernels_levels.merge_levels`.
+    A chunk without ties or zero masses (checked by a vectorised count) takes
+    ``mass`` as a view of ``probs_sorted``; the forward and reverse sums run in
+    one loop (two independent chains the processor overlaps).
     """
+    if singleton_levels(rewards_sorted, probs_sorted, lo, hi):
+        mass = probs_sorted[lo:hi]
+    else:
+        mass = merged_masses(rewards_sorted, probs_sorted, lo, hi)
+    count = mass.shape[0]
+    cum = np.empty(count)
+    tail = np.empty(count)
+    for k in range(count):
+        below, below_comp = neumaier_add(below, below_comp, mass[k])
+        cum[k] = below + below_comp
+        top = count - 1 - k
+        tail[top] = above + above_comp
+        above, above_comp = neumaier_add(above, above_comp, mass[top])
+    return mass, cum, tail
+
+
+@jit
+def singleton_levels(rewards_sorted, probs_sorted, lo, hi):
+    """True if every outcome in lo:hi is a level of its own with positive mass."""
+    r, p = rewards_sorted[lo:hi], probs_sorted[lo:hi]
+    merged = 0
+    for i in range(r.shape[0] - 1):
+        merged += (r[i + 1] == r[i]) | (p[i] == 0.0)
+    return merged == 0 and (r.shape[0] == 0 or p[r.shape[0] - 1] != 0.0)
+
+
+@jit
+def merged_masses(rewards_sorted, probs_sorted, lo, hi):
+    """Compensated mass of each positive-mass level (run of equal rewards) in lo:hi."""
     mass = np.empty(hi - lo)
     count = 0
     i = lo
@@ -341,16 +379,7 @@ def chunk_levels(rewards_sorted, probs_sorted, lo, hi, below, below_comp, above,
             mass[count] = total
             count += 1
         i = j
-    mass = mass[:count]
-    cum = np.empty(count)
-    tail = np.empty(count)
-    for k in range(count):
-        below, below_comp = neumaier_add(below, below_comp, mass[k])
-        cum[k] = below + below_comp
-    for k in range(count - 1, -1, -1):
-        tail[k] = above + above_comp
-        above, above_comp = neumaier_add(above, above_comp, mass[k])
-    return mass, cum, tail
+    return mass[:count]
 
 
 @jit

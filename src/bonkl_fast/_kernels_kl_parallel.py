@@ -26,6 +26,8 @@ from ._vecmath import log1p_fast, log_fast
 # chunks summed in the first round from the top before the cut is tested, doubling
 # per round (fixed: deterministic)
 TOP_DOWN_BATCH = 8
+# outcomes above which the chunks left after the cut are summed in parallel
+PARALLEL_WORK = 1 << 19
 LOG_2 = log_fast(2.0)
 
 
@@ -101,12 +103,12 @@ def drop_chunk(ns, mass, mass_comp, cum_low, cum_high, out):
             out[2, j] -= (mass + mass_comp) * (0.5 * (cum_low + cum_high))
 
 
-@jit_parallel
+@jit
 def masses_from_top(probs_sorted, bounds, ns):
     """Preconditions: as kl_win_above with nothing below. Compensated chunk masses, summed
-    from the top in rounds (TOP_DOWN_BATCH chunks, doubling) until a boundary with
+    serially from the top in rounds (TOP_DOWN_BATCH chunks, doubling) until a boundary with
     F >= 1/2 lies below the cut of every n (MATH §10; the boundaries above it bound the
-    KL from below); in one round when no such cut is possible.
+    KL from below). Preconditions: cut_possible(ns).
 
     Returns ``(masses, first, S, S_comp)``: chunks below ``first`` were not read (their
     mass is ``1 - S``, S the compensated mass from ``first`` up, accurate as ``S <= 1/2``).
@@ -116,14 +118,11 @@ def masses_from_top(probs_sorted, bounds, ns):
     lower = np.zeros(ns.shape[0])
     tail, tail_comp = 0.0, 0.0
     first = chunks
-    # KL <= kl_bound(n): if even that bound puts no cut above F = 1/2, sum all at once
-    batch = (
-        TOP_DOWN_BATCH if dropped_for_all(-LOG_2, ns, cuts_for(ns, kl_bound_many(ns))) else chunks
-    )
+    batch = TOP_DOWN_BATCH
     while first > 0:
         lo = max(0, first - batch)
         batch *= 2  # a number of rounds (parallel launches) logarithmic in the chunks
-        for chunk in prange(lo, first):
+        for chunk in range(lo, first):  # serial: a vectorised pass bound by memory
             total, comp, _ = lane_sum(probs_sorted, bounds[chunk], bounds[chunk + 1])
             masses[chunk, 0], masses[chunk, 1] = total, comp
         for chunk in range(first - 1, lo - 1, -1):
@@ -139,6 +138,24 @@ def masses_from_top(probs_sorted, bounds, ns):
         if dropped_for_all(log1p_fast(-above), ns, cuts_for(ns, lower)):
             break
     return masses, first, tail, tail_comp
+
+
+@jit
+def cut_possible(ns):
+    """True if kl_bound(n), an upper bound of the KL, puts a cut above F = 1/2 for every
+    n: only then can masses_from_top stop before the bottom chunk."""
+    return dropped_for_all(-LOG_2, ns, cuts_for(ns, kl_bound_many(ns)))
+
+
+@jit_parallel
+def chunk_masses(probs_sorted, bounds):
+    """Compensated mass of every chunk, in parallel (a pass bound by memory)."""
+    chunks = bounds.shape[0] - 1
+    masses = np.empty((chunks, 2))
+    for chunk in prange(chunks):
+        total, comp, _ = lane_sum(probs_sorted, bounds[chunk], bounds[chunk + 1])
+        masses[chunk, 0], masses[chunk, 1] = total, comp
+    return masses
 
 
 @jit
@@ -210,29 +227,41 @@ def merge_parts(parts):
 
 
 @jit
-def kl_win_above(rewards_sorted, probs_sorted, ns, below, below_comp):
-    """Preconditions: rewards ascending, probs >= 0, ns ascending > 1, (below, below_comp)
-    the compensated mass of the outcomes left out under these (dropped for every n,
-    MATH §10), below + sum(probs) = 1. (KL, W) per n, chunks in parallel."""
+def kl_win_plan(rewards_sorted, probs_sorted, ns, below, below_comp):
+    """Preconditions: as kl_win_above. ``(bounds, masses, below, below_comp)`` of the chunks
+    not below every cut: chunk bounds, their compensated masses, and the mass under them."""
     chunks = max(1, (rewards_sorted.shape[0] + CHUNK - 1) // CHUNK)
     bounds = chunk_bounds(rewards_sorted, chunks)
-    if below > 0.0:  # after selection: the outcomes given are few, sum them all
-        masses = np.empty((chunks, 2))
-        for chunk in range(chunks):
-            total, comp, _ = lane_sum(probs_sorted, bounds[chunk], bounds[chunk + 1])
-            masses[chunk, 0], masses[chunk, 1] = total, comp
-        first = 0
-    else:
-        masses, first, above, above_comp = masses_from_top(probs_sorted, bounds, ns)
-        if first > 0:
-            below, below_comp = one_minus(above, above_comp)
-    parts = kl_win_chunks(
-        rewards_sorted, probs_sorted, ns, bounds[first:], masses[first:], below, below_comp
-    )
-    return finish(merge_parts(parts), ns)
+    if below > 0.0 or not cut_possible(ns):  # after selection, or no cut: sum every chunk
+        return bounds, chunk_masses(probs_sorted, bounds), below, below_comp
+    masses, first, above, above_comp = masses_from_top(probs_sorted, bounds, ns)
+    if first > 0:
+        below, below_comp = one_minus(above, above_comp)
+    return bounds[first:], masses[first:], below, below_comp
 
 
 @jit
+def kl_win_merge(parts, ns):
+    """(KL, W) per n from kl_win_chunks' partial sums."""
+    return finish(merge_parts(parts), ns)
+
+
+def kl_win_above(rewards_sorted, probs_sorted, ns, below, below_comp):
+    """Preconditions: rewards ascending, probs >= 0, ns ascending > 1, (below, below_comp)
+    the compensated mass of the outcomes left out under these (dropped for every n,
+    MATH §10), below + sum(probs) = 1. (KL, W) per n: the chunks not below every cut
+    in parallel when they hold more than PARALLEL_WORK outcomes, else serially (a
+    parallel launch costs more than it saves there, much more on a busy machine)."""
+    bounds, masses, below, below_comp = kl_win_plan(
+        rewards_sorted, probs_sorted, ns, below, below_comp
+    )
+    parallel = bounds[-1] - bounds[0] > PARALLEL_WORK
+    kernel = kl_win_chunks if parallel else kl_win_chunks.serial
+    parts = kernel(rewards_sorted, probs_sorted, ns, bounds, masses, below, below_comp)
+    return kl_win_merge(parts, ns)
+
+
 def kl_win_parallel(rewards_sorted, probs_sorted, ns):
-    """Preconditions: as kl_win_serial. (KL, W) per n over chunks of CHUNK outcomes in parallel."""
+    """Preconditions: as kl_win_serial. (KL, W) per n over chunks of CHUNK outcomes,
+    in parallel where there is enough work (:func:`kl_win_above`)."""
     return kl_win_above(rewards_sorted, probs_sorted, ns, 0.0, 0.0)
