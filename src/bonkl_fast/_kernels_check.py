@@ -1,6 +1,7 @@
 """Fused input checks: one pass over memory per vector, no temporaries (Numba kernels).
 
-:func:`probs_summary` validates a probability vector in one pass: blocks of
+:func:`vector_summary` checks any float64 vector (finite, -0.0, ascending) in one
+vectorised pass; :func:`probs_summary` validates a probability vector in one pass: blocks of
 :data:`BLOCK` entries, each summed by :func:`bonkl_fast._kernels_exact.lane_sum`
 (interleaved compensated lanes, vectorised); blocks are merged in order, so the
 result does not depend on the thread count and the serial and parallel drivers agree bit for bit. A
@@ -84,3 +85,40 @@ def probs_summary(values: np.ndarray):
     if values.shape[0] < PARALLEL_MIN:
         return probs_summary_serial(values)
     return probs_summary_parallel(values)
+
+
+@jit
+def vector_summary(values):
+    """Preconditions: values 1-D float64. ``(first non-finite index, has -0.0, first
+    descent)`` in one pass: branch-free counts on the bit patterns and neighbours (a
+    loop LLVM vectorises), then the indices located only where a count is positive.
+    A descent is an ``i`` with ``values[i] > values[i + 1]``; indices -1 when none."""
+    bits = values.view(np.uint64)
+    exponent = np.uint64(0x7FF) << np.uint64(52)
+    sign_only = np.uint64(1) << np.uint64(63)
+    size = values.shape[0]
+    nonfinite = 1 if size and (bits[size - 1] & exponent) == exponent else 0
+    negative_zero = 1 if size and bits[size - 1] == sign_only else 0
+    descents = 0
+    head, after = bits[: max(size - 1, 0)], values[1:]
+    for i in range(head.shape[0]):
+        nonfinite += (head[i] & exponent) == exponent
+        negative_zero += head[i] == sign_only
+        descents += after[i] < values[i]
+    first_bad, first_descent = -1, -1
+    if nonfinite:
+        first_bad = _first_index(values, True)
+    if descents:
+        first_descent = _first_index(values, False)
+    return first_bad, negative_zero > 0, first_descent
+
+
+@jit
+def _first_index(values, nonfinite):
+    """First non-finite entry (``nonfinite``) or first descent, -1 if none."""
+    for i in range(values.shape[0]):
+        if nonfinite and not math.isfinite(values[i]):
+            return i
+        if not nonfinite and i + 1 < values.shape[0] and values[i + 1] < values[i]:
+            return i
+    return -1

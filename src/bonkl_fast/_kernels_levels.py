@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ._jit import jit
@@ -118,59 +116,3 @@ def compensated_sum(values):
     for i in range(values.shape[0]):
         total, comp = neumaier_add(total, comp, values[i])
     return total + comp
-
-
-@jit
-def first_nonfinite(values):
-    """Preconditions: values 1-D float64. Index of the first NaN or +-inf, or -1.
-
-    A branch-free count of all-ones exponents (NaN and +-inf) that LLVM
-    vectorises; the index is searched only when there is one.
-    """
-    bits = values.view(np.uint64)
-    exponent = np.uint64(0x7FF) << np.uint64(52)
-    found = 0
-    for i in range(bits.shape[0]):
-        found += (bits[i] & exponent) == exponent
-    if found == 0:
-        return -1
-    for i in range(values.shape[0]):
-        if not math.isfinite(values[i]):
-            return i
-    return -1
-
-
-@jit
-def first_negative(values):
-    """Preconditions: values 1-D float64. Index of the first entry < 0, or -1."""
-    for i in range(values.shape[0]):
-        if values[i] < 0.0:
-            return i
-    return -1
-
-
-@jit
-def first_descent(values):
-    """Preconditions: values 1-D float64. First i with values[i] > values[i+1], or -1.
-
-    Counts descents branch-free first (vectorised), then locates the first one."""
-    descents = 0
-    for i in range(values.shape[0] - 1):
-        descents += values[i + 1] < values[i]
-    if descents == 0:
-        return -1
-    for i in range(values.shape[0] - 1):
-        if values[i + 1] < values[i]:
-            return i
-    return -1
-
-
-@jit
-def has_negative_zero(values):
-    """Preconditions: values 1-D float64. True if some entry is -0.0 (bit test, vectorised)."""
-    bits = values.view(np.uint64)
-    sign_only = np.uint64(1) << np.uint64(63)
-    found = 0
-    for i in range(bits.shape[0]):
-        found += bits[i] == sign_only
-    return found > 0

@@ -11,7 +11,6 @@ from ._kernels_kl import kl_win_serial
 from ._kernels_kl_parallel import kl_win_above, kl_win_parallel
 from ._kernels_levels import (
     compensated_cumsum,
-    first_descent,
     merge_levels,
     outcome_levels,
     single_outcome_levels,
@@ -118,15 +117,6 @@ class Levels:
         return out
 
 
-def _check_ascending(r: np.ndarray) -> None:
-    i = first_descent(r)
-    if i >= 0:
-        raise ValueError(
-            f"assume_sorted=True but rewards are not ascending (rewards[{i}] = {r[i]:g} > "
-            f"rewards[{i + 1}] = {r[i + 1]:g}); drop assume_sorted or sort first"
-        )
-
-
 def prepare_levels(
     probs,
     rewards,
@@ -142,9 +132,10 @@ def prepare_levels(
     order (see :func:`bonkl_fast._validate.as_rewards`); ``keep_order=False`` for
     callers that work in sorted order only (the caller-order arrays are then freed).
     """
-    p, r = as_probs_rewards(probs, rewards, normalize=normalize, order_only=order_only)
+    p, r = as_probs_rewards(
+        probs, rewards, normalize=normalize, order_only=order_only, assume_sorted=assume_sorted
+    )
     if assume_sorted:
-        _check_ascending(r)
         order = None
         p_sorted, r_sorted = p, r
     else:
@@ -167,9 +158,7 @@ def prepare_levels(
 def prepare_outcomes(probs, rewards, *, normalize: bool = False, assume_sorted: bool = False):
     """Validate like :func:`prepare_levels`; ``(rewards, probs)`` in the caller's order
     (checked ascending with ``assume_sorted``), for :func:`kl_win`, which sorts."""
-    p, r = as_probs_rewards(probs, rewards, normalize=normalize)
-    if assume_sorted:
-        _check_ascending(r)
+    p, r = as_probs_rewards(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
     return r, p
 
 

@@ -26,8 +26,7 @@ import numbers
 
 import numpy as np
 
-from ._kernels_check import probs_summary
-from ._kernels_levels import first_nonfinite, has_negative_zero
+from ._kernels_check import probs_summary, vector_summary
 
 __all__ = [
     "as_vector",
@@ -35,6 +34,7 @@ __all__ = [
     "as_rewards",
     "as_n",
     "as_integer_n",
+    "check_whole",
     "as_probs_rewards",
 ]
 
@@ -93,10 +93,16 @@ def _objects_to_float(arr: np.ndarray, name: str) -> np.ndarray:
 
 def as_vector(x, name: str) -> np.ndarray:
     """Return ``x`` as a 1-D, non-empty, finite, C-contiguous float64 array."""
+    return _checked_vector(x, name)[0]
+
+
+def _checked_vector(x, name: str):
+    """``(as_vector(x), has -0.0, first descent)`` from one pass over the values."""
     arr = _to_array(x, name)
     out = _float_vector(arr, name)
-    _refuse_nonfinite(out, first_nonfinite(out) if arr.dtype.kind == "f" else -1, name)
-    return out
+    nonfinite, negative_zero, descent = vector_summary(out)
+    _refuse_nonfinite(out, nonfinite, name)
+    return out, negative_zero, descent
 
 
 def _refuse_nonfinite(out: np.ndarray, bad: int, name: str) -> None:
@@ -167,9 +173,15 @@ def as_probs(probs, *, normalize: bool = False, name: str = "probs") -> np.ndarr
 
 
 def as_rewards(
-    rewards, size: int | None, *, name: str = "rewards", order_only: bool = True
+    rewards,
+    size: int | None,
+    *,
+    name: str = "rewards",
+    order_only: bool = True,
+    ascending: bool = False,
 ) -> np.ndarray:
     """Validate rewards: 1-D finite reals (of length ``size`` unless None); -0.0 becomes 0.0.
+    ``ascending=True`` (for ``assume_sorted=True``) also refuses a descent.
 
     Rewards are compared in the dtype given. Where converting them to float64
     would make distinct values equal (int64 or uint64 above 2**53, longdouble,
@@ -179,7 +191,7 @@ def as_rewards(
     a ``ValueError``. Ties are never merged silently.
     """
     given, raw = _original_values(rewards)
-    r = as_vector(given if raw is None else raw, name)
+    r, negative_zero, descent = _checked_vector(given if raw is None else raw, name)
     if size is not None and r.shape[0] != size:
         raise ValueError(
             f"{name} has {r.shape[0]} entries but probs has {size}; pass one reward per outcome"
@@ -191,9 +203,20 @@ def as_rewards(
                 f"(dtype {raw.dtype}, e.g. integers above 2**53); subtract a common offset "
                 "or rescale them so float64 tells them apart"
             )
-        return _dense_ranks(raw)
+        ranks = _dense_ranks(raw)
+        _refuse_descent(ranks, vector_summary(ranks)[2] if ascending else -1)
+        return ranks
+    _refuse_descent(r, descent if ascending else -1)
     # -0.0 + 0.0 == +0.0: ties by exact equality, sign-free (copy only when needed)
-    return r + 0.0 if has_negative_zero(r) else r
+    return r + 0.0 if negative_zero else r
+
+
+def _refuse_descent(r: np.ndarray, i: int) -> None:
+    if i >= 0:
+        raise ValueError(
+            f"assume_sorted=True but rewards are not ascending (rewards[{i}] = {r[i]:g} > "
+            f"rewards[{i + 1}] = {r[i + 1]:g}); drop assume_sorted or sort first"
+        )
 
 
 def _original_values(rewards):
@@ -245,10 +268,18 @@ def _dense_ranks(raw: np.ndarray) -> np.ndarray:
     return np.unique(raw, return_inverse=True)[1].astype(np.float64).reshape(-1)
 
 
-def as_probs_rewards(probs, rewards, *, normalize: bool = False, order_only: bool = True):
-    """Validate a reference: ``(probs, rewards)`` as float64 (see :func:`as_rewards`)."""
+def as_probs_rewards(
+    probs,
+    rewards,
+    *,
+    normalize: bool = False,
+    order_only: bool = True,
+    assume_sorted: bool = False,
+):
+    """Validate a reference: ``(probs, rewards)`` as float64 (see :func:`as_rewards`);
+    with ``assume_sorted`` the rewards must be ascending (checked in the same pass)."""
     p = as_probs(probs, normalize=normalize)
-    r = as_rewards(rewards, p.shape[0], order_only=order_only)
+    r = as_rewards(rewards, p.shape[0], order_only=order_only, ascending=assume_sorted)
     return p, r
 
 
@@ -284,12 +315,21 @@ def as_integer_n(n, name: str = "n") -> int:
         raise ValueError(
             f"{name} must be at most 2**53 so it is exact in float64, got {_int_text(int(n))}"
         )
-    value = _n_array(n, name)[()]
-    if value != np.floor(value):
-        raise ValueError(f"{name} must be an integer here, got {value:g}; round it")
-    if value > 2.0**53:
-        raise ValueError(f"{name} must be at most 2**53 so it is exact in float64, got {value:g}")
-    return int(value)
+    value = _n_array(n, name)
+    check_whole(value, name)
+    return int(value[()])
+
+
+def check_whole(values: np.ndarray, name: str) -> None:
+    """Refuse float64 values that are not whole numbers, or above 2**53 (where float64
+    stops telling consecutive integers apart)."""
+    fraction = values != np.floor(values)
+    if fraction.any():
+        raise ValueError(f"{name} must be integers, got {values[fraction].flat[0]:g}; round it")
+    if (values > 2.0**53).any():
+        raise ValueError(
+            f"{name} must be at most 2**53 so it is exact in float64, got {values.max():g}"
+        )
 
 
 def _int_text(value: int) -> str:

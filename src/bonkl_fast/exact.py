@@ -20,7 +20,7 @@ from . import _kernels_exact as kern
 from ._bounds import kl_bound, kl_estimate, win_rate_bound
 from ._kernels_estimate import estimate_expected_many
 from ._kernels_sort import stable_argsort
-from ._levels import _check_ascending, kl_win, prepare_levels, prepare_outcomes
+from ._levels import kl_win, prepare_levels, prepare_outcomes
 from ._over_n import _over_unique_n
 from ._validate import as_n, as_probs_rewards
 from ._vs_reference import kl_divergence, win_rate_vs_reference
@@ -47,13 +47,12 @@ def _per_outcome(probs, rewards, n, log_space, normalize, assume_sorted, name):
     Memory: the inputs, the sort permutation, the sorted pair (freed after the
     kernel) and two outputs; the kernel itself allocates nothing.
     """
-    p, r = as_probs_rewards(probs, rewards, normalize=normalize)
+    p, r = as_probs_rewards(probs, rewards, normalize=normalize, assume_sorted=assume_sorted)
     flat, _, is_scalar = as_n(n)
     if not is_scalar:
         raise TypeError(f"{name} takes a single n; loop over n or use kl_exact for many n")
     out = np.empty(p.shape[0])
     if assume_sorted:
-        _check_ascending(r)
         kern.outcome_weights(r, p, flat[0], log_space, out)
         return out
     order = stable_argsort(r)
@@ -239,7 +238,7 @@ def kl_estimate_expected(
         levels,
         n,
         lambda lv, ns: [
-            estimate_expected_many(lv.mass, lv.cum, lv.tail, lv.probs_sorted, lv.start, lv.stop, ns)
+            estimate_expected_many(lv.mass, lv.cum, lv.tail, lv.probs_sorted, *lv.spans, ns)
         ],
         value_at_one=(0.0,),
     )[0]
