@@ -113,7 +113,7 @@ def log_ratio(log_f, log_g, mass, cum):
     return log_g - log_f
 
 
-@jit
+@jit(inline="always")
 def level_log_weight(n, log_f, log_g, mass, cum):
     """Preconditions: n >= 1, log_f = log F, log_g = log G (-inf below the lowest level
     with mass), mass = q > 0, cum = F. Log best-of-n mass of one level (MATH §2).
@@ -130,15 +130,33 @@ def level_log_weight(n, log_f, log_g, mass, cum):
 def level_weights(mass, cum, tail, n):
     """Preconditions: levels as above, n >= 1. Best-of-n mass of every level.
 
-    ``w = exp(level_log_weight)``; 0 where ``F^n`` underflows.
+    ``w = exp(level_log_weight)``; 0 where ``F^n`` underflows. Two vectorised
+    loops (``log F`` first, then each level with its own and the previous one).
     """
-    out = np.zeros(mass.shape[0])
-    log_g = -math.inf
-    for level in range(mass.shape[0]):
-        log_f = log_cdf(cum[level], tail[level])
-        if n * log_f >= EXP_UNDERFLOW:
-            out[level] = exp_fast(level_log_weight(n, log_f, log_g, mass[level], cum[level]))
-        log_g = log_f
+    count = mass.shape[0]
+    log_f = log_cdfs(cum, tail)
+    out = np.empty(count)
+    if count == 0:
+        return out
+    out[0] = _weight(n, log_f[0], -math.inf, mass[0], cum[0])
+    lf, lg, q, f, o = log_f[1:], log_f[: count - 1], mass[1:], cum[1:], out[1:]
+    for i in range(count - 1):
+        o[i] = _weight(n, lf[i], lg[i], q[i], f[i])
+    return out
+
+
+@jit(inline="always")
+def _weight(n, log_f, log_g, mass, cum):
+    weight = exp_fast(level_log_weight(n, log_f, log_g, mass, cum))
+    return weight if n * log_f >= EXP_UNDERFLOW else 0.0
+
+
+@jit
+def log_cdfs(cum, tail):
+    """Preconditions: cum = F, tail = 1 - F per level. ``log F`` of every level (vectorised)."""
+    out = np.empty(cum.shape[0])
+    for i in range(cum.shape[0]):
+        out[i] = log_cdf(cum[i], tail[i])
     return out
 
 

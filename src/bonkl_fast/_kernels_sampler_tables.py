@@ -35,18 +35,27 @@ def level_log_ratios(mass, cum, tail, n):
 
     ``log w = n log F + log1mexp(n log(G/F))`` and ``log q`` from the accurate
     sums, the same terms the exact KL kernel sums, so the Monte Carlo mean
-    and the exact KL differ only by sampling noise.
+    and the exact KL differ only by sampling noise. Vectorised loops, as
+    :func:`bonkl_fast._kernels_exact.level_weights`.
     """
-    out = np.empty(mass.shape[0])
-    below = 0.0
-    log_g = -math.inf
-    for level in range(mass.shape[0]):
-        log_f = kex.log_cdf(cum[level], tail[level])
-        c = kex.log_ratio(log_f, log_g, mass[level], cum[level]) if level > 0 else -math.inf
-        log_q = kex.log_mass(mass[level], below, tail[level])
-        out[level] = n * log_f + kex.log1mexp(n * c) - log_q
-        below = cum[level]
-        log_g = log_f
+    count = mass.shape[0]
+    log_f = kex.log_cdfs(cum, tail)
+    out = np.empty(count)
+    if count == 0:
+        return out
+    out[0] = n * log_f[0] - kex.log_mass(mass[0], 0.0, tail[0])  # G = 0: log1mexp(-inf) = 0
+    lf, lg, q, f, g, s = (
+        log_f[1:],
+        log_f[: count - 1],
+        mass[1:],
+        cum[1:],
+        cum[: count - 1],
+        tail[1:],
+    )
+    o = out[1:]
+    for i in range(count - 1):
+        log_w = kex.level_log_weight(n, lf[i], lg[i], q[i], f[i])
+        o[i] = log_w - kex.log_mass(q[i], g[i], s[i])
     return out
 
 

@@ -44,8 +44,9 @@ def _as_scalar(x, name: str) -> float:
 def _expand(levels: Levels, level_mass: np.ndarray) -> np.ndarray:
     """Per-outcome pmf (caller's order) from the policy's mass on each level."""
     pmf_sorted = np.zeros(levels.probs_sorted.shape[0])
-    has_level = levels.level_of >= 0
-    level = levels.level_of[has_level]
+    level_of = levels.level_of  # built on each access
+    has_level = level_of >= 0
+    level = level_of[has_level]
     # the outcome's share of its level (<= 1) first: level_mass / mass overflows
     # when a level's mass is subnormal and its policy mass is not
     share = levels.probs_sorted[has_level] / levels.mass[level]
