@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._validate import as_rewards, as_vector
+from ._validate import as_rewards, as_vector, check_whole
 
 __all__ = ["as_evaluate", "as_logprobs", "as_ns", "as_scores", "default_ns"]
 
@@ -64,11 +64,7 @@ def as_ns(ns, min_size: int) -> np.ndarray:
     values = as_vector(np.atleast_1d(ns), "ns")
     if (values < 1).any():
         raise ValueError(f"ns must be >= 1 (subset sizes), got {values[values < 1][0]:g}")
-    if (values != np.floor(values)).any():
-        bad = values[values != np.floor(values)][0]
-        raise ValueError(f"ns must be integers (subset sizes), got {bad:g}; round them")
-    if (values > 2.0**53).any():
-        raise ValueError(f"ns must be at most 2**53, got {values.max():g}")
+    check_whole(values, "ns")
     return values.astype(np.int64)
 
 
