@@ -50,6 +50,16 @@ def two_sum_add(total, comp, x):
 LANES = 64
 
 
+@jit(inline="always")
+def merge_lanes(totals, comps):
+    """The compensated pair ``(total, comp)`` of LANES TwoSum lanes, added in lane order."""
+    total, comp = 0.0, 0.0
+    for lane in range(LANES):
+        total, comp = neumaier_add(total, comp, totals[lane])
+        comp += comps[lane]
+    return total, comp
+
+
 @jit
 def lane_sum(values, lo, hi):
     """Preconditions: 0 <= lo <= hi <= len(values). ``(total, comp, low)``: the compensated
@@ -67,11 +77,8 @@ def lane_sum(values, lo, hi):
             totals[lane], comps[lane] = two_sum_add(totals[lane], comps[lane], x)
             lows[lane] = min(lows[lane], x)
         i += LANES
-    total, comp, low = 0.0, 0.0, math.inf
-    for lane in range(LANES):
-        total, comp = neumaier_add(total, comp, totals[lane])
-        comp += comps[lane]
-        low = min(low, lows[lane])
+    total, comp = merge_lanes(totals, comps)
+    low = lows.min()
     while i < hi:
         total, comp = neumaier_add(total, comp, values[i])
         low = min(low, values[i])

@@ -25,16 +25,18 @@ from ._kernels_cut import cuts_for, partition_kl
 from ._kernels_exact import (
     D_SERIES,
     EXP_UNDERFLOW,
+    LANES,
     X_SERIES,
     excess,
-    lane_sum,
     log1mexp,
     log1p_neg_small,
     log_cdf,
     log_mass,
     log_ratio,
     log_ratio_near_one,
+    merge_lanes,
     neumaier_add,
+    two_sum_add,
 )
 from ._vecmath import exp_fast, expm1_fast, log_fast, log_or_log1p
 
@@ -210,7 +212,7 @@ def chunk_terms(mass, cum, tail, below, log_g, ns, log_cuts, out):
     compensation, W, its compensation; for n < 2 the W rows hold ``W - 1/2``
     (see :func:`near_one_terms`). Levels dropped for every n get no logarithm,
     nor any level when every n is a small integer (:func:`integer_terms`).
-    Per n the level terms are written to arrays, then summed by lane_sum.
+    Per n the level terms are written to arrays, then summed by term_sums.
     """
     count = mass.shape[0]
     start = first_kept(cum, tail, ns, log_cuts, 0)
@@ -233,9 +235,7 @@ def chunk_terms(mass, cum, tail, below, log_g, ns, log_cuts, out):
             integer_block(n, mass, cum, tail, below, first, weight, term)
         else:
             general_block(n, mass, log_f, c, ratio, s1, log_q, first, weight, term)
-        times(weight, beat, first)
-        kl, kl_comp, _ = lane_sum(term, first, count)
-        win, win_comp, _ = lane_sum(weight, first, count)
+        kl, kl_comp, win, win_comp = term_sums(term, weight, beat, first, count)
         out[0, j] += kl
         out[1, j] += kl_comp
         out[2, j] += win
@@ -243,11 +243,28 @@ def chunk_terms(mass, cum, tail, below, log_g, ns, log_cuts, out):
 
 
 @jit
-def times(values, factors, first):
-    """``values[k] *= factors[k]`` for k >= first (vectorised)."""
-    v, f = values[first:], factors[first:]
-    for i in range(v.shape[0]):
-        v[i] *= f[i]
+def term_sums(term, weight, beat, lo, hi):
+    """``(KL, comp, W, comp)``: compensated sums of term[lo:hi] and of weight * beat over
+    lo:hi, in one pass of LANES interleaved TwoSum lanes per sum (vectorised, as
+    :func:`bonkl_fast._kernels_exact.lane_sum`), merged in lane order."""
+    kl_totals, kl_comps = np.zeros(LANES), np.zeros(LANES)
+    win_totals, win_comps = np.zeros(LANES), np.zeros(LANES)
+    i = lo
+    while i + LANES <= hi:
+        t, w, b = term[i : i + LANES], weight[i : i + LANES], beat[i : i + LANES]
+        for lane in range(LANES):
+            kl_totals[lane], kl_comps[lane] = two_sum_add(kl_totals[lane], kl_comps[lane], t[lane])
+            win_totals[lane], win_comps[lane] = two_sum_add(
+                win_totals[lane], win_comps[lane], w[lane] * b[lane]
+            )
+        i += LANES
+    kl, kl_comp = merge_lanes(kl_totals, kl_comps)
+    win, win_comp = merge_lanes(win_totals, win_comps)
+    while i < hi:
+        kl, kl_comp = neumaier_add(kl, kl_comp, term[i])
+        win, win_comp = neumaier_add(win, win_comp, weight[i] * beat[i])
+        i += 1
+    return kl, kl_comp, win, win_comp
 
 
 @jit
@@ -302,8 +319,9 @@ def integer_block(n, mass, cum, tail, below, first, weight, term):
             h = f[i] + g[i]
             big = h >= 0.5
             u = log_or_log1p(g[i] - s[i] if big else h, big)
-            w[i] = q[i] * h
-            t[i] = w[i] * u
+            wi = q[i] * h
+            w[i] = wi
+            t[i] = wi * u
         return
     # the loop of integer_terms run step by step over all levels: every loop vectorises
     h_prev, f_sum, f_pow, g_pow = np.ones(m), np.ones(m), np.ones(m), np.ones(m)
