@@ -1,4 +1,4 @@
-"""Wall-clock timing for the benchmarks: median and range over repeats."""
+"""Timing for the benchmarks: median and range over repeats, wall and CPU seconds."""
 
 from __future__ import annotations
 
@@ -14,3 +14,14 @@ def median_seconds(fn, repeat: int) -> tuple[float, float, float]:
         fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), min(times), max(times)
+
+
+def cpu_and_wall(call, repeat: int) -> tuple[list[float], list[float]]:
+    """CPU and wall seconds of ``repeat`` runs of ``call()`` (no warm-up run)."""
+    cpu, wall = [], []
+    for _ in range(repeat):
+        start_cpu, start_wall = time.process_time(), time.perf_counter()
+        call()
+        cpu.append(time.process_time() - start_cpu)
+        wall.append(time.perf_counter() - start_wall)
+    return cpu, wall

@@ -36,6 +36,7 @@ import numpy as np
 
 from _machine import machine_line
 from _memory import peak_extra
+from _timing import cpu_and_wall
 
 
 def make_bank(prompts: int, samples: int, seed: int):
@@ -157,16 +158,7 @@ def child(method: str, data: Path, ns, repeats: int, prompts: int | None) -> dic
         def run():
             return pandas_curves(frame, ns)
 
-    def timed_runs():
-        times, cpu = [], []
-        for _ in range(repeats):
-            start, start_cpu = time.perf_counter(), time.process_time()
-            run()
-            times.append(time.perf_counter() - start)
-            cpu.append(time.process_time() - start_cpu)
-        return times, cpu
-
-    (times, cpu), extra, _ = peak_extra(timed_runs)
+    (cpu, times), extra, _ = peak_extra(lambda: cpu_and_wall(run, repeats))
     return {
         "rows": int(rewards.shape[0]),
         "prompts": int(np.unique(groups).shape[0]),

@@ -26,7 +26,6 @@ import argparse
 import math
 import re
 import statistics
-import time
 from functools import partial
 
 import numba
@@ -34,6 +33,7 @@ import numpy as np
 
 from _machine import machine_line
 from _memory import peak_extra
+from _timing import cpu_and_wall
 from bonkl_fast._vecmath import exp_fast, expm1_fast, log1p_fast, log_fast
 
 _OPTIONS = {"nogil": True, "error_model": "numpy"}  # as the package's kernels (_jit.py)
@@ -148,21 +148,15 @@ def main() -> None:
     print("| function | _vecmath | libm | libm / fast |")
     print("|---|---|---|---|")
     for name, fast, libm, _, x in cases:
-        times = [cpu_and_wall(partial(plain_sum(f), x), repeat)[0] for f in (fast, libm)]
+        times = [warm_cpu_and_wall(partial(plain_sum(f), x), repeat)[0] for f in (fast, libm)]
         fast_ns, libm_ns = (statistics.median(t) * 1e9 / size for t in times)
         print(f"| {name} | {fast_ns:.2f} | {libm_ns:.2f} | {libm_ns / fast_ns:.2f}x |")
 
 
-def cpu_and_wall(call, repeat) -> tuple[list[float], list[float]]:
-    """CPU and wall seconds of ``repeat`` runs of ``call()`` (after one warm-up run)."""
+def warm_cpu_and_wall(call, repeat) -> tuple[list[float], list[float]]:
+    """:func:`_timing.cpu_and_wall` after one warm-up run."""
     call()
-    cpu, wall = [], []
-    for _ in range(repeat):
-        start_cpu, start_wall = time.process_time(), time.perf_counter()
-        call()
-        cpu.append(time.process_time() - start_cpu)
-        wall.append(time.perf_counter() - start_wall)
-    return cpu, wall
+    return cpu_and_wall(call, repeat)
 
 
 def row(label, calls, size, repeat) -> None:
@@ -170,7 +164,7 @@ def row(label, calls, size, repeat) -> None:
     scale = 1e9 / size
     cells, medians, walls = [], [], []
     for call in calls:
-        cpu, wall = cpu_and_wall(call, repeat)
+        cpu, wall = warm_cpu_and_wall(call, repeat)
         medians.append(statistics.median(cpu))
         walls.append(f"{statistics.median(wall) * scale:.2f}")
         cells.append(f"{medians[-1] * scale:.2f} ({min(cpu) * scale:.2f}-{max(cpu) * scale:.2f})")

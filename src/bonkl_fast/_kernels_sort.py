@@ -100,7 +100,7 @@ def radix_sort_pairs(x, values):
     return _keys_to_floats(keys), vals
 
 
-def sort_pairs(x: np.ndarray, values: np.ndarray):
+def sort_pairs(x: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(x, values)`` sorted by ``x`` (stable), for finite float64 ``x`` without -0.0."""
     if x.shape[0] < 4096:
         order = np.argsort(x, kind="stable")

@@ -33,9 +33,9 @@ class Levels:
 
     Attributes
     ----------
-    probs, rewards : ndarray or None
+    given_probs, given_rewards : ndarray or None
         The validated float64 inputs, in the caller's order (None when not kept:
-        see ``caller_order``).
+        see ``caller_order``); read them as ``probs`` and ``rewards``.
     order : ndarray or None
         Stable permutation sorting the outcomes by reward (None: already sorted,
         or not kept: see ``caller_order``).
@@ -54,8 +54,8 @@ class Levels:
         ``order`` were dropped after sorting and :meth:`to_original` is unavailable.
     """
 
-    probs: np.ndarray | None
-    rewards: np.ndarray | None
+    given_probs: np.ndarray | None
+    given_rewards: np.ndarray | None
     order: np.ndarray | None
     probs_sorted: np.ndarray
     reward: np.ndarray
@@ -64,6 +64,16 @@ class Levels:
     tail: np.ndarray
     bounds: tuple[np.ndarray, np.ndarray] | None
     caller_order: bool = True
+
+    @property
+    def probs(self) -> np.ndarray:
+        """The validated probabilities in the caller's order."""
+        return _kept(self.given_probs)
+
+    @property
+    def rewards(self) -> np.ndarray:
+        """The validated rewards in the caller's order."""
+        return _kept(self.given_rewards)
 
     @property
     def start(self) -> np.ndarray:
@@ -115,6 +125,12 @@ class Levels:
         out = np.empty_like(values_sorted)
         out[self.order] = values_sorted
         return out
+
+
+def _kept(values: np.ndarray | None) -> np.ndarray:
+    if values is None:
+        raise RuntimeError("levels prepared with keep_order=False keep no caller-order arrays")
+    return values
 
 
 def prepare_levels(
