@@ -134,10 +134,13 @@ def test_one_outcome_per_level_stores_nothing_per_outcome():
 
 def test_sorted_only_levels_refuse_to_map_back():
     levels = prepare_levels([0.5, 0.3, 0.2], [2.0, 0.0, 1.0], keep_order=False)
-    assert levels.order is None and levels.probs is None and levels.rewards is None
+    assert levels.order is None and levels.given_probs is None and levels.given_rewards is None
     assert np.array_equal(levels.reward, [0.0, 1.0, 2.0])
     with pytest.raises(RuntimeError, match="keep_order=False"):
         levels.to_original(np.zeros(3))
+    for name in ("probs", "rewards"):  # the caller-order arrays are gone: no silent None
+        with pytest.raises(RuntimeError, match="keep_order=False"):
+            getattr(levels, name)
 
 
 @pytest.mark.parametrize("seed", range(20))
