@@ -16,7 +16,6 @@ import math
 import numpy as np
 
 from ._jit import jit
-from ._vecmath import exp_fast, expm1_fast, log1p_fast, log_fast
 
 # dropped terms may move the sums by at most 2^-60 of (a lower bound of) their value
 LOG_MARGIN = -60.0 * math.log(2.0)
@@ -29,18 +28,18 @@ def partition_kl(log_f, tail, n):
     against the reference on {at or below, above}: a lower bound of the KL."""
     if tail <= 0.0 or log_f == -math.inf:
         return 0.0
-    low = exp_fast(n * log_f)  # F^n: best-of-n mass at or below the boundary
-    high = -expm1_fast(n * log_f)  # 1 - F^n
+    low = math.exp(n * log_f)  # F^n: best-of-n mass at or below the boundary
+    high = -math.expm1(n * log_f)  # 1 - F^n
     value = low * ((n - 1.0) * log_f)
     if high > 0.0:
-        value += high * log_fast(high / tail)
+        value += high * math.log(high / tail)
     return max(value, 0.0)
 
 
 @jit
 def _log_bound(n, y):
     """log B(e^y) for n > 1, where log r = log n + (n - 1) y <= -1."""
-    return n * y + log1p_fast(-n * (log_fast(n) + (n - 1.0) * y))
+    return n * y + math.log1p(-n * (math.log(n) + (n - 1.0) * y))
 
 
 @jit
@@ -54,9 +53,9 @@ def log_cut(n, lower):
     if not lower > 0.0 or n <= 1.0:
         return -math.inf
     # 1e-6 below, against the rounding of _log_bound (~1e-13 absolute)
-    target = log_fast(min(lower, 0.5)) + LOG_MARGIN - 1e-6
+    target = math.log(min(lower, 0.5)) + LOG_MARGIN - 1e-6
     # r = n F^(n-1) <= 1/e, with a relative margin against the rounding of high
-    high = min(0.0, (-1.0 - log_fast(n)) / (n - 1.0) * (1.0 + 2.0**-40))
+    high = min(0.0, (-1.0 - math.log(n)) / (n - 1.0) * (1.0 + 2.0**-40))
     if high == -math.inf:
         return -math.inf
     if _log_bound(n, high) <= target:

@@ -191,7 +191,7 @@ def outcome_weights(rewards_sorted, probs_sorted, n, log_space, out):
     size = rewards_sorted.shape[0]
     if n == 1.0:  # best-of-1 is the reference, exactly
         for i in range(size):
-            out[i] = log_fast(probs_sorted[i]) if log_space else probs_sorted[i]
+            out[i] = math.log(probs_sorted[i]) if log_space else probs_sorted[i]
         return
     above, above_comp = 0.0, 0.0
     hi = size
@@ -217,7 +217,7 @@ def outcome_weights(rewards_sorted, probs_sorted, n, log_space, out):
             cum = below + below_comp
             log_f = log_cdf(cum, out[lo])
             log_w = level_log_weight(n, log_f, log_g, mass, cum) + 0.0  # + 0.0: no -0.0
-            w = exp_fast(log_w) if n * log_f >= EXP_UNDERFLOW else 0.0
+            w = math.exp(log_w) if n * log_f >= EXP_UNDERFLOW else 0.0
             for i in range(lo, hi):
                 p = probs_sorted[i]
                 if not log_space:
@@ -225,7 +225,7 @@ def outcome_weights(rewards_sorted, probs_sorted, n, log_space, out):
                 elif p == 0.0:
                     out[i] = -math.inf
                 else:
-                    out[i] = log_w if p == mass else log_fast(p / mass) + log_w
+                    out[i] = log_w if p == mass else math.log(p / mass) + log_w
             log_g = log_f
         else:
             out[lo:hi] = -math.inf if log_space else 0.0
@@ -282,7 +282,7 @@ def kl_bound_scalar(n):
             power *= -delta
             total += (k - 1.0) / k * power
         return -total if delta > 0 else 0.0
-    return log_fast(n) - delta / n
+    return math.log(n) - delta / n
 
 
 @jit
@@ -317,14 +317,14 @@ def kl_estimate_complement(eps, keep, n):
     """
     if n == 1.0 or keep <= 0.0:
         return 0.0
-    log_keep = log1p_fast(-eps) if eps < 0.5 else log_fast(keep)
+    log_keep = math.log1p(-eps) if eps < 0.5 else math.log(keep)
     delta = n - 1.0
-    a = exp_fast(n * log_keep)
-    b = -expm1_fast(n * log_keep)
-    shrink = expm1_fast(delta * log_keep)  # (1-eps)^(n-1) - 1, in [-1, 0)
+    a = math.exp(n * log_keep)
+    b = -math.expm1(n * log_keep)
+    shrink = math.expm1(delta * log_keep)  # (1-eps)^(n-1) - 1, in [-1, 0)
     bound = kl_bound_scalar(n)
     value = a * bound + keep * excess(delta * log_keep)
-    big_b = log1p_fast(-keep * shrink / eps)
+    big_b = math.log1p(-keep * shrink / eps)
     if abs(big_b) < 0.1:
         value += eps * excess(big_b)
     else:

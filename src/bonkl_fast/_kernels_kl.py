@@ -111,7 +111,7 @@ def series_log_ratio(n, log_n, log_f, c, s1):
     return u + d2 * (1 / 24 + d2 * (-1 / 2880 + d2 * (1 / 181440 - d2 / 9676800)))
 
 
-@jit(inline="always")
+@jit
 def level_term(n, log_n, q, log_f, c, x, s1, log_q):
     """Preconditions: n >= 2, log_n = log n, F^n does not underflow; c, x, s1, log_q as
     from level_logs_from. Returns (w, w log(w/q)) of one level.
@@ -134,7 +134,7 @@ def is_small_integer(n):
     return n >= 2.0 and n <= INTEGER_N_MAX and n == math.floor(n)
 
 
-@jit(inline="always")
+@jit
 def integer_terms(n, q, cum, below, tail):
     """Preconditions: n = 2 .. INTEGER_N_MAX an integer, q, F = cum, G = below, S = tail of
     one level. Returns (w, w log(w/q)) without exp (MATH §10).

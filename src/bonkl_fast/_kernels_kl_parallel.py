@@ -21,14 +21,13 @@ from ._kernels_check import neumaier_pair
 from ._kernels_cut import cuts_for, partition_kl
 from ._kernels_exact import kl_bound_many, lane_sum, log_cdf
 from ._kernels_kl import CHUNK, SCATTER, chunk_levels, chunk_terms, dropped_for_all, finish
-from ._vecmath import log1p_fast, log_fast
 
 # chunks summed in the first round from the top before the cut is tested, doubling
 # per round (fixed: deterministic)
 TOP_DOWN_BATCH = 8
 # outcomes above which the chunks left after the cut are summed in parallel
 PARALLEL_WORK = 1 << 19
-LOG_2 = log_fast(2.0)
+LOG_2 = math.log(2.0)
 
 
 @jit
@@ -130,12 +129,12 @@ def masses_from_top(probs_sorted, bounds, ns):
             above = tail + tail_comp
             if chunk > 0 and above <= 0.5:  # the boundary under this chunk
                 for j in range(ns.shape[0]):
-                    lower[j] = max(lower[j], partition_kl(log1p_fast(-above), above, ns[j]))
+                    lower[j] = max(lower[j], partition_kl(math.log1p(-above), above, ns[j]))
         first = lo
         above = tail + tail_comp
         if first == 0 or above > 0.5:
             continue
-        if dropped_for_all(log1p_fast(-above), ns, cuts_for(ns, lower)):
+        if dropped_for_all(math.log1p(-above), ns, cuts_for(ns, lower)):
             break
     return masses, first, tail, tail_comp
 
