@@ -3,10 +3,10 @@
 :func:`kl_win_serial` (here) and :func:`bonkl_fast._kernels_kl_parallel.kl_win_above`
 take the outcomes sorted by reward and merge levels chunk by chunk (no array
 of size K): per chunk ``mass`` (q > 0), ``cum`` (F) and ``tail`` (S = 1 - F),
-levels ascending. Each chunk sums the per-level terms :func:`level_term`
-(n >= 2; :func:`integer_terms` for small integer n) or
-:func:`near_one_terms` (n < 2), with its own compensated sums; levels whose
-contribution is provably negligible (MATH §10) get no logarithm at all.
+levels ascending. Each chunk sums the per-level terms of
+:mod:`bonkl_fast._kernels_kl_terms` (n >= 2, small integer n, n < 2) with its
+own compensated sums; levels whose contribution is provably negligible
+(MATH §10) get no logarithm at all.
 
 For n < 2 the terms ``w log(w/q)`` cancel to O((n-1)^2); there each term is
 ``q * excess(log(w/q))`` (the same sum since sum w = sum q = 1, every term
@@ -27,18 +27,15 @@ from ._kernels_exact import (
     EXP_UNDERFLOW,
     LANES,
     X_SERIES,
-    excess,
-    log1mexp,
     log1p_neg_small,
     log_cdf,
     log_mass,
     log_ratio,
-    log_ratio_near_one,
     merge_lanes,
     neumaier_add,
     two_sum_add,
 )
-from ._vecmath import exp_fast, expm1_fast, log_fast, log_or_log1p
+from ._kernels_kl_terms import general_block, integer_block, is_small_integer, near_one_block
 
 # levels per parallel chunk (fixed, so results do not depend on the thread count)
 CHUNK = 8192
@@ -46,8 +43,6 @@ CHUNK = 8192
 SCATTER = 7919
 # level boundaries at which kl_win_serial bounds the KL from below (MATH §10)
 SERIAL_BOUNDARIES = 64
-# integer n up to this get w as a sum of positive products instead of an exp (MATH §10)
-INTEGER_N_MAX = 8
 
 
 @jit
@@ -99,78 +94,6 @@ def level_logs_from(mass, cum, tail, below, log_g, n_max, start):
         below = cum[k]
         log_g = log_f[k]
     return log_f, c, ratio, s1, log_q, beat
-
-
-@jit(inline="always")
-def series_log_ratio(n, log_n, log_f, c, s1):
-    """Preconditions: q/F <= X_SERIES and |n c| <= D_SERIES. log(w/q) by the short series
-    ``(n-1) log F + log n + s1 + log(expm1(d)/d)``, d = n c (no logarithm)."""
-    d = n * c
-    d2 = d * d
-    u = (n - 1.0) * log_f + log_n + s1 + d / 2
-    return u + d2 * (1 / 24 + d2 * (-1 / 2880 + d2 * (1 / 181440 - d2 / 9676800)))
-
-
-@jit
-def level_term(n, log_n, q, log_f, c, x, s1, log_q):
-    """Preconditions: n >= 2, log_n = log n, F^n does not underflow; c, x, s1, log_q as
-    from level_logs_from. Returns (w, w log(w/q)) of one level.
-
-    Short series where ``q/F <= X_SERIES`` and ``|n c| <= D_SERIES``
-    (:func:`series_log_ratio`), else ``log w = n log F + log1mexp(n c)`` (MATH §2).
-    """
-    if x <= X_SERIES and n * c >= -D_SERIES:
-        u = series_log_ratio(n, log_n, log_f, c, s1)
-        w = q * exp_fast(u)
-        return w, w * u
-    log_w = n * log_f + log1mexp(n * c)
-    w = exp_fast(log_w)
-    return w, w * (log_w - log_q)
-
-
-@jit(inline="always")
-def is_small_integer(n):
-    """True for n in 2, 3, ..., INTEGER_N_MAX: the path of integer_terms."""
-    return n >= 2.0 and n <= INTEGER_N_MAX and n == math.floor(n)
-
-
-@jit
-def integer_terms(n, q, cum, below, tail):
-    """Preconditions: n = 2 .. INTEGER_N_MAX an integer, q, F = cum, G = below, S = tail of
-    one level. Returns (w, w log(w/q)) without exp (MATH §10).
-
-    ``w/q = h_n = sum_{k<n} F^(n-1-k) G^k`` (positive terms, Horner) and
-    ``h_n - 1 = G h_(n-1) - S sum_{j<n-1} F^j`` (accurate factors), so
-    ``log(w/q) = log1p(h_n - 1)`` where ``h_n >= 1/2``, else ``log h_n``.
-    """
-    h_prev = 1.0  # h_1
-    f_sum = 1.0  # sum_{j < 1} F^j
-    f_pow = 1.0
-    g_pow = 1.0
-    for _ in range(2, int(n)):
-        g_pow *= below
-        h_prev = cum * h_prev + g_pow
-        f_pow *= cum
-        f_sum += f_pow
-    h = cum * h_prev + g_pow * below
-    if h == 0.0:
-        return 0.0, 0.0
-    big = h >= 0.5
-    u = log_or_log1p(below * h_prev - tail * f_sum if big else h, big)
-    w = q * h
-    return w, w * u
-
-
-@jit(inline="always")
-def near_one_terms(delta, q, log_f, c):
-    """Preconditions: delta = n - 1 in [0, 1), F^n does not underflow, c from level_logs_from.
-
-    Returns ``(q excess(u), q expm1(u))``, u = log(w/q), of one level: the n < 2
-    form of the KL term (module docstring) and the excess mass ``w - q`` for the
-    win rate ``1/2 + sum (w - q)(G + q/2)`` (no rounding of w near q).
-    """
-    u = log_ratio_near_one(delta, log_f, c)
-    return q * excess(u), q * expm1_fast(u)
 
 
 @jit(inline="always")
@@ -265,80 +188,6 @@ def term_sums(term, weight, beat, lo, hi):
         win, win_comp = neumaier_add(win, win_comp, weight[i] * beat[i])
         i += 1
     return kl, kl_comp, win, win_comp
-
-
-@jit
-def general_block(n, mass, log_f, c, ratio, s1, log_q, first, weight, term):
-    """:func:`level_term` of levels first.. into weight, term: the short series for every
-    level in a vectorised loop, then the levels off the series path one by one."""
-    log_n = log_fast(n)
-    q, lf, cc, s = mass[first:], log_f[first:], c[first:], s1[first:]
-    w, t = weight[first:], term[first:]
-    for i in range(q.shape[0]):
-        u = series_log_ratio(n, log_n, lf[i], cc[i], s[i])
-        w[i] = q[i] * exp_fast(u)
-        t[i] = w[i] * u
-    off = np.empty(mass.shape[0] - first, dtype=np.int64)
-    found = 0
-    for k in range(first, mass.shape[0]):  # a branch-free scan, then only the levels found
-        off[found] = k
-        found += not (ratio[k] <= X_SERIES and n * c[k] >= -D_SERIES)
-    for k in off[:found]:
-        weight[k], term[k] = level_term(
-            n, log_n, mass[k], log_f[k], c[k], ratio[k], s1[k], log_q[k]
-        )
-
-
-@jit
-def near_one_block(n, mass, log_f, c, first, weight, term):
-    """Preconditions: 1 < n < 2. The n < 2 terms of every level into term, and
-    ``w - q`` into weight (vectorised): ``q excess(u)`` and ``q expm1(u)``, u = log(w/q)
-    (:func:`near_one_terms`); levels below first (dropped) count ``q`` and ``-q``."""
-    for k in range(first):
-        term[k] = mass[k]
-        weight[k] = -mass[k]
-    delta = n - 1.0
-    q, lf, cc, w, t = mass[first:], log_f[first:], c[first:], weight[first:], term[first:]
-    for i in range(q.shape[0]):
-        t[i], w[i] = near_one_terms(delta, q[i], lf[i], cc[i])
-
-
-@jit
-def integer_block(n, mass, cum, tail, below, first, weight, term):
-    """:func:`integer_terms` of levels first.. into weight, term (n = 2 vectorised)."""
-    count = mass.shape[0]
-    if first >= count:
-        return
-    g = cum[first - 1] if first > 0 else below
-    weight[first], term[first] = integer_terms(n, mass[first], cum[first], g, tail[first])
-    m = count - first - 1
-    q, f, s, g = mass[first + 1 :], cum[first + 1 :], tail[first + 1 :], cum[first : count - 1]
-    w, t = weight[first + 1 :], term[first + 1 :]
-    if n == 2.0:  # h = F + G, h - 1 = G - S
-        for i in range(m):
-            h = f[i] + g[i]
-            big = h >= 0.5
-            u = log_or_log1p(g[i] - s[i] if big else h, big)
-            wi = q[i] * h
-            w[i] = wi
-            t[i] = wi * u
-        return
-    # the loop of integer_terms run step by step over all levels: every loop vectorises
-    h_prev, f_sum, f_pow, g_pow = np.ones(m), np.ones(m), np.ones(m), np.ones(m)
-    for _ in range(2, int(n)):
-        for i in range(m):
-            g_pow[i] *= g[i]
-            h_prev[i] = f[i] * h_prev[i] + g_pow[i]
-        for i in range(m):
-            f_pow[i] *= f[i]
-            f_sum[i] += f_pow[i]
-    for i in range(m):
-        h = f[i] * h_prev[i] + g_pow[i] * g[i]
-        near = g[i] * h_prev[i] - s[i] * f_sum[i]
-        big = h >= 0.5
-        u = log_or_log1p(near if big else h, big)
-        w[i] = q[i] * h
-        t[i] = w[i] * u
 
 
 @jit
