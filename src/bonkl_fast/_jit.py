@@ -79,7 +79,7 @@ def _compile(func, options):
             _state["cache_ok"] = False
             warnings.warn(
                 f"bonkl_fast: no writable cache for compiled kernels ({exc}); kernels are "
-                "compiled in every process (about a minute). Set NUMBA_CACHE_DIR to a writable "
+                "compiled in every process (up to two minutes). Set NUMBA_CACHE_DIR to a writable "
                 "folder to compile them once.",
                 UserWarning,
                 stacklevel=4,
@@ -219,7 +219,7 @@ class _CompileNotice(event.Listener):
             return
         _state["noticed"] = True
         if _state["cache_ok"]:
-            text = "bonkl_fast: compiling kernels, once after install (about a minute) ..."
+            text = "bonkl_fast: compiling kernels, once after install (up to two minutes) ..."
         else:
             text = "bonkl_fast: compiling kernels (no writable cache: in every process) ..."
         try:
